@@ -1,0 +1,184 @@
+"""Reliable event handling for nameko: validate, retry with back-off through RabbitMQ, dead-letter, never drop.
+
+nameko's own ``@event_handler`` acknowledges a message whose handler raised, so the event is lost. Use
+``@reliable_handler`` instead::
+
+    class Search:
+        name = "search"
+        db = Database()
+
+        @reliable_handler("catalog", "stock_changed")
+        def on_stock_changed(self, event):            # event: marktplatz_shared.events.Event, validated
+            with self.db.once(event) as tx:           # a redelivered event raises AlreadyProcessed: acked
+                ...
+
+What happens to a message:
+
+- body not JSON, not an event, or not valid against its contract: parked in ``<service>.dead-letters`` at
+  once with the reason, acknowledged; the consumer goes on with the next message;
+- handler raised: republished to ``<service>.retry.<delay>`` (one delay per attempt from ``RETRY_DELAYS``),
+  from where RabbitMQ routes it back to this handler's queue after the delay; after the last delay it is
+  parked in the dead-letter queue with the error. Only after that publish is confirmed is the original
+  acknowledged; if the publish fails the message is requeued, so nothing is ever dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+import uuid
+from datetime import UTC, datetime
+from functools import partial
+
+from kombu import Queue, binding
+from nameko.amqp.publish import Publisher
+from nameko.events import SERVICE_POOL, EventHandler
+from nameko.messaging import QueueConsumer
+
+from . import config as cfg
+from .broker import dead_letter_queue, queue_arguments, redeliver_exchange, retry_exchange, retry_queue
+from .db import AlreadyProcessed
+from .events import EventValidationError, parse_event
+from .metrics import DEAD_LETTERS, DUPLICATES_SKIPPED, EVENT_RETRIES
+
+log = logging.getLogger(__name__)
+
+ATTEMPTS_HEADER = "x-attempts"
+MAX_ERROR_LENGTH = 4000
+
+
+class ReliableQueueConsumer(QueueConsumer):
+    """nameko's queue consumer, except that an undecodable message is dead-lettered instead of crashing it."""
+
+    def get_consumers(self, consumer_cls, channel):
+        consumers = super().get_consumers(consumer_cls, channel)
+        for provider, consumer in self._consumers.items():
+            consumer.on_decode_error = partial(self._on_decode_error, provider)
+        return consumers
+
+    def _on_decode_error(self, provider, message, exc):
+        self.container.spawn_managed_thread(
+            partial(provider.park_undecodable, message, exc), identifier="park_undecodable"
+        )
+
+
+class ReliableEventHandler(EventHandler):
+    queue_consumer = ReliableQueueConsumer()
+
+    def __init__(self, source_service, event_type, **kwargs):
+        super().__init__(source_service, event_type, handler_type=SERVICE_POOL, reliable_delivery=True,
+                         requeue_on_error=False, **kwargs)
+
+    def setup(self):
+        super().setup()
+        config = self.container.config
+        service = self.container.service_name
+        self.delays = [float(d) for d in config.get(cfg.RETRY_DELAYS, cfg.DEFAULT_RETRY_DELAYS)]
+        plain = self.queue
+        self.queue = Queue(
+            plain.name,
+            bindings=[
+                binding(plain.exchange, routing_key=plain.routing_key),
+                binding(redeliver_exchange(service), routing_key=plain.name),
+            ],
+            durable=True,
+            queue_arguments=queue_arguments(config),
+        )
+        self.dead_letters = dead_letter_queue(service, config)
+        self.publisher = Publisher(config.get(cfg.AMQP_URI, cfg.DEFAULT_AMQP_URI), use_confirms=True, retry=False)
+
+    # --- receiving -----------------------------------------------------------------------------------
+
+    def handle_message(self, body, message):
+        try:
+            event = parse_event(body, producer=self.source_service, event_type=self.event_type)
+        except EventValidationError as exc:
+            self._park_and_ack(message, reason="invalid", error=str(exc))
+            return
+        context_data = self.unpack_message_headers(message)
+        context_data["correlation_id"] = event.correlation_id
+        self.container.spawn_worker(self, (event,), {}, context_data=context_data,
+                                    handle_result=partial(self.handle_result, message))
+
+    def park_undecodable(self, message, exc):
+        self._park_and_ack(message, reason="undecodable", error=f"{type(exc).__name__}: {exc}")
+
+    def handle_result(self, message, worker_ctx, result=None, exc_info=None):
+        if exc_info is not None and issubclass(exc_info[0], AlreadyProcessed):
+            DUPLICATES_SKIPPED.labels(self.container.service_name, self.queue.name).inc()
+            exc_info = None
+        if exc_info is None:
+            self.queue_consumer.ack_message(message)
+            return result, None
+        error = "".join(traceback.format_exception_only(exc_info[0], exc_info[1])).strip()
+        attempts = int((message.headers or {}).get(ATTEMPTS_HEADER, 0)) + 1
+        if attempts <= len(self.delays):
+            self._retry_and_ack(message, attempts, error)
+        else:
+            self._park_and_ack(message, reason="failed", error=error, attempts=attempts)
+        return result, exc_info
+
+    # --- sending on ----------------------------------------------------------------------------------
+
+    def _retry_and_ack(self, message, attempts, error):
+        delay = self.delays[attempts - 1]
+        service = self.container.service_name
+        try:
+            self._republish(message, exchange=retry_exchange(service, delay), routing_key=self.queue.name,
+                            extra_headers={ATTEMPTS_HEADER: attempts, "x-last-error": error[:MAX_ERROR_LENGTH]},
+                            declare=[retry_queue(service, delay)])
+        except Exception:  # noqa: BLE001
+            log.exception("could not schedule a retry; requeueing the message")
+            self.queue_consumer.requeue_message(message)
+            return
+        EVENT_RETRIES.labels(service, self.queue.name).inc()
+        log.warning("handler %s failed (attempt %d), retrying in %.1fs: %s", self.method_name, attempts, delay, error)
+        self.queue_consumer.ack_message(message)
+
+    def _park_and_ack(self, message, reason, error, attempts=None):
+        service = self.container.service_name
+        delivery = message.delivery_info or {}
+        headers = {
+            "x-reason": reason,
+            "x-error": error[:MAX_ERROR_LENGTH],
+            "x-original-queue": self.queue.name,
+            "x-original-exchange": (message.headers or {}).get("x-original-exchange") or delivery.get("exchange", ""),
+            "x-original-routing-key": (message.headers or {}).get("x-original-routing-key") or self.event_type,
+            "x-service": service,
+            "x-handler": self.method_name,
+            "x-dead-lettered-at": datetime.now(UTC).isoformat(),
+            ATTEMPTS_HEADER: attempts if attempts is not None else int((message.headers or {}).get(ATTEMPTS_HEADER, 0)),
+        }
+        try:
+            self._republish(message, exchange="", routing_key=self.dead_letters.name, extra_headers=headers,
+                            declare=[self.dead_letters])
+        except Exception:  # noqa: BLE001
+            log.exception("could not dead-letter a message; requeueing it")
+            self.queue_consumer.requeue_message(message)
+            return
+        DEAD_LETTERS.labels(service, self.queue.name, reason).inc()
+        log.error("dead-lettered a message from %s (%s): %s", self.queue.name, reason, error)
+        self.queue_consumer.ack_message(message)
+
+    def _republish(self, message, exchange, routing_key, extra_headers, declare):
+        headers = dict(message.headers or {})
+        headers.pop("x-death", None)  # RabbitMQ's own bookkeeping from the retry queue; ours is x-attempts
+        headers.setdefault("x-original-exchange", (message.delivery_info or {}).get("exchange", ""))
+        headers.setdefault("x-original-routing-key", self.event_type)
+        headers.update(extra_headers)
+        props = message.properties or {}
+        self.publisher.publish(
+            message.body,
+            exchange=exchange,
+            routing_key=routing_key,
+            headers=headers,
+            content_type=message.content_type or "application/octet-stream",
+            content_encoding=message.content_encoding or "binary",
+            message_id=props.get("message_id") or str(uuid.uuid4()),  # dead letters are addressed by it
+            delivery_mode=2,
+            declare=declare,
+            serializer=None,
+        )
+
+
+reliable_handler = ReliableEventHandler.decorator
