@@ -24,6 +24,8 @@ What happens to a message:
 
 from __future__ import annotations
 
+import functools
+import json
 import logging
 import traceback
 import uuid
@@ -104,9 +106,6 @@ class ReliableEventHandler(EventHandler):
         self._park_and_ack(message, reason="undecodable", error=f"{type(exc).__name__}: {exc}")
 
     def handle_result(self, message, worker_ctx, result=None, exc_info=None):
-        if exc_info is not None and issubclass(exc_info[0], AlreadyProcessed):
-            DUPLICATES_SKIPPED.labels(self.container.service_name, self.queue.name).inc()
-            exc_info = None
         if exc_info is None:
             self.queue_consumer.ack_message(message)
             return result, None
@@ -174,11 +173,40 @@ class ReliableEventHandler(EventHandler):
             headers=headers,
             content_type=message.content_type or "application/octet-stream",
             content_encoding=message.content_encoding or "binary",
-            message_id=props.get("message_id") or str(uuid.uuid4()),  # dead letters are addressed by it
+            message_id=props.get("message_id") or _event_id_of(message.body),  # dead letters are addressed by it
             delivery_mode=2,
             declare=declare,
             serializer=None,
         )
 
 
-reliable_handler = ReliableEventHandler.decorator
+def _event_id_of(body) -> str:
+    """The envelope's event id when the body has one, else a new id, so every dead letter can be named."""
+    try:
+        event_id = json.loads(body).get("event_id")
+        if isinstance(event_id, str) and event_id:
+            return event_id
+    except (ValueError, TypeError, AttributeError):
+        pass
+    return str(uuid.uuid4())
+
+
+def reliable_handler(source_service: str, event_type: str, **kwargs):
+    """Decorate a service method as a reliable handler of ``source_service``'s ``event_type`` events.
+
+    A duplicate (``AlreadyProcessed`` from ``db.once``) ends the handler quietly: the message is acked.
+    """
+
+    def decorate(method):
+        @functools.wraps(method)
+        def handle(self, event):
+            try:
+                return method(self, event)
+            except AlreadyProcessed:
+                log.info("skipped duplicate event %s (%s)", event.event_id, event.event_type)
+                DUPLICATES_SKIPPED.labels(self.name, method.__name__).inc()
+                return None
+
+        return ReliableEventHandler.decorator(source_service, event_type, **kwargs)(handle)
+
+    return decorate

@@ -19,6 +19,7 @@ import sys
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
+from amqp.exceptions import NotFound
 from kombu import Connection, Producer
 
 from . import config as cfg
@@ -59,6 +60,10 @@ class DeadLetter:
 
 def _peek(channel, queue_name: str, limit: int):
     """Fetch up to ``limit`` messages without acknowledging them (they return when the channel closes)."""
+    try:
+        channel.queue_declare(queue_name, passive=True)
+    except NotFound:  # no handler of this service has parked anything yet
+        return []
     messages = []
     while len(messages) < limit:
         message = channel.basic_get(queue_name, no_ack=False)

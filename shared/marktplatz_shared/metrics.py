@@ -31,7 +31,7 @@ EVENT_RETRIES = Counter("marktplatz_event_retries_total", "Event deliveries sent
 DEAD_LETTERS = Counter("marktplatz_dead_letters_total", "Messages parked in the dead-letter queue",
                        ["service", "queue", "reason"])
 DUPLICATES_SKIPPED = Counter("marktplatz_duplicate_events_total", "Redelivered events skipped by idempotency",
-                             ["service", "queue"])
+                             ["service", "handler"])
 OUTBOX_BACKLOG = Gauge("marktplatz_outbox_backlog", "Events recorded but not yet published", ["service"])
 OUTBOX_OLDEST_AGE = Gauge("marktplatz_outbox_oldest_age_seconds", "Age of the oldest unpublished event",
                           ["service"])

@@ -4,9 +4,10 @@ Tests run against the real local RabbitMQ and real databases:
 
 - ``amqp_uri``: a fresh RabbitMQ virtual host per test (made with rabbitmqctl), deleted afterwards;
   the broker is ``TEST_AMQP_URI`` (default amqp://guest:guest@127.0.0.1:5672/).
-- ``db_url``: parametrised over SQLite (a file in tmp_path) and PostgreSQL (a database made for the test
-  session on ``TEST_POSTGRES_URL``, default postgresql://postgres@127.0.0.1:5432/test). Without a reachable
-  PostgreSQL the PostgreSQL variants are skipped with that reason.
+- ``db_url``: an empty database, parametrised over SQLite (a file in tmp_path) and PostgreSQL (a database
+  made for the test on ``TEST_POSTGRES_URL``, default postgresql://postgres@127.0.0.1:5432/test, dropped
+  afterwards); ``new_db_url()`` makes more of the same backend. Without a reachable PostgreSQL the
+  PostgreSQL variants are skipped with that reason.
 - ``restart_rabbitmq()``: stops and starts the broker application, for the tests that must survive it.
 """
 
@@ -81,29 +82,44 @@ def restart_rabbitmq():
 
 
 @pytest.fixture(scope="session")
-def postgres_server_url():
+def postgres_admin():
+    """An AUTOCOMMIT engine on the test PostgreSQL server, or the reason there is none."""
+    engine = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
     try:
-        engine = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
         with engine.connect() as conn:
             conn.execute(text("select 1"))
     except Exception as exc:  # noqa: BLE001
-        yield None, f"PostgreSQL not reachable at {POSTGRES_URL}: {type(exc).__name__}"
+        yield None, f"PostgreSQL not reachable at {POSTGRES_URL} ({type(exc).__name__}); set TEST_POSTGRES_URL"
         return
-    name = f"mp_test_{uuid.uuid4().hex[:10]}"
-    with engine.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    parts = urlsplit(POSTGRES_URL)
-    yield urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment)), None
-    with engine.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    yield engine, None
     engine.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request, tmp_path):
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'test.db'}"
-    url, reason = request.getfixturevalue("postgres_server_url")
-    if url is None:
-        pytest.skip(reason)
-    return url
+def new_db_url(request, tmp_path):
+    """A factory of empty databases of one backend (a test may need several: producer and consumer)."""
+    created = []
+    if request.param == "postgresql":
+        admin, reason = request.getfixturevalue("postgres_admin")
+        if admin is None:
+            pytest.skip(reason)
+
+    def make():
+        name = f"mp_test_{uuid.uuid4().hex[:12]}"
+        if request.param == "sqlite":
+            return f"sqlite:///{tmp_path / (name + '.db')}"
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        created.append(name)
+        parts = urlsplit(POSTGRES_URL)
+        return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
+
+    yield make
+    for name in created:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def db_url(new_db_url):
+    return new_db_url()

@@ -1,0 +1,125 @@
+"""Reliable event handling against the real broker: retries, dead letters, duplicates, malformed input."""
+
+import json
+import uuid
+
+from kombu import Connection, Producer, Queue
+
+from marktplatz_shared.broker import event_exchange
+from marktplatz_shared.dead_letters import list_dead_letters, replay_dead_letters
+from marktplatz_shared.db import make_engine
+from marktplatz_shared.events import new_event
+from marktplatz_shared.outbox import Relay
+from marktplatz_shared.testing import wait_for
+from probe import effect_counts, withdraw
+
+
+def publish_raw(amqp_uri, body, content_type="application/json", routing_key="product_withdrawn"):
+    with Connection(amqp_uri, transport_options={"confirm_publish": True}) as conn:
+        producer = Producer(conn.channel())
+        exchange = event_exchange("catalog")
+        exchange.declare(channel=producer.channel)
+        producer.publish(body, exchange=exchange, routing_key=routing_key, content_type=content_type,
+                         content_encoding="utf-8", delivery_mode=2, retry=False)
+
+
+def publish_event(amqp_uri, sku):
+    event = new_event("catalog", "product_withdrawn", {"vendor_id": "v-probe", "sku": sku}, "corr-" + sku)
+    publish_raw(amqp_uri, json.dumps(event.to_message()))
+    return event
+
+
+def sku(prefix="ok"):
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def test_an_event_has_one_effect_and_carries_its_correlation_id(consumer, consumer_db, amqp_uri):
+    item = sku()
+    publish_event(amqp_uri, item)
+    wait_for(lambda: effect_counts(consumer_db).get(item) == 1, message="the effect")
+    with consumer_db.connect() as conn:
+        assert conn.exec_driver_sql("select correlation_id from probe_effects").scalar() == "corr-" + item
+
+
+def test_a_duplicate_delivery_has_no_second_effect(consumer, consumer_db, amqp_uri):
+    item = sku()
+    event = new_event("catalog", "product_withdrawn", {"vendor_id": "v-probe", "sku": item}, "c")
+    for _ in range(3):
+        publish_raw(amqp_uri, json.dumps(event.to_message()))
+    marker = sku()
+    publish_event(amqp_uri, marker)  # handled after the duplicates: once it is in, they were all seen
+    wait_for(lambda: effect_counts(consumer_db).get(marker) == 1, message="the marker event")
+    wait_for(lambda: effect_counts(consumer_db).get(item) == 1, message="the duplicated event")
+    assert list_dead_letters(amqp_uri, "probe") == []
+
+
+def test_a_handler_failing_twice_then_succeeding_has_one_effect(consumer, consumer_db, amqp_uri):
+    item = sku("fail-twice")
+    publish_event(amqp_uri, item)
+    wait_for(lambda: effect_counts(consumer_db).get(item) == 1, message="the effect after two retries")
+    with consumer_db.connect() as conn:
+        assert conn.exec_driver_sql("select count from probe_attempts").scalar() == 3
+    assert list_dead_letters(amqp_uri, "probe") == []
+
+
+def test_a_handler_that_always_fails_ends_in_dead_letters_and_replay_delivers_it_again(
+        consumer, consumer_db, amqp_uri):
+    item = sku("always-fail")
+    event = publish_event(amqp_uri, item)
+    letters = wait_for(lambda: list_dead_letters(amqp_uri, "probe"), message="a dead letter")
+    assert len(letters) == 1
+    letter = letters[0]
+    assert letter.reason == "failed"
+    assert f"RuntimeError: cannot handle {item}" in letter.error
+    assert letter.attempts == 4  # the first try and three retries
+    assert letter.message_id == event.event_id
+    assert letter.queue == "evt-catalog-product_withdrawn--probe.on_product_withdrawn"
+    assert effect_counts(consumer_db).get(item) is None
+
+    def tries():
+        with consumer_db.connect() as conn:
+            return conn.exec_driver_sql("select count from probe_attempts").scalar()
+
+    assert replay_dead_letters(amqp_uri, "probe", letter.message_id) == 1
+    wait_for(lambda: tries() == 8, message="the replayed message to be tried again")
+    wait_for(lambda: len(list_dead_letters(amqp_uri, "probe")) == 1, message="the message back in dead letters")
+
+
+def test_malformed_and_invalid_messages_are_dead_lettered_and_the_consumer_goes_on(consumer, consumer_db, amqp_uri):
+    publish_raw(amqp_uri, "{not json")
+    publish_raw(amqp_uri, "plain text", content_type="text/plain")
+    invalid = new_event("catalog", "product_withdrawn", {"vendor_id": "v-probe", "sku": "x"}, "c").to_message()
+    invalid["data"] = {"vendor_id": "v-probe"}  # sku missing
+    publish_raw(amqp_uri, json.dumps(invalid))
+    good = sku()
+    publish_event(amqp_uri, good)
+
+    wait_for(lambda: effect_counts(consumer_db).get(good) == 1, message="the valid event after the bad ones")
+    letters = wait_for(lambda: (lambda ls: ls if len(ls) == 3 else None)(list_dead_letters(amqp_uri, "probe")),
+                       message="three dead letters")
+    reasons = sorted(letter.reason for letter in letters)
+    assert reasons == ["invalid", "undecodable", "undecodable"]
+    invalid_letter = next(letter for letter in letters if letter.reason == "invalid")
+    assert "product_withdrawn" in invalid_letter.error and "data.sku" in invalid_letter.error
+    assert all(letter.message_id for letter in letters)
+
+
+def test_events_through_the_outbox_are_published_in_order_and_handled_once(
+        consumer, consumer_db, amqp_uri, producer_db_url):
+    engine = make_engine(producer_db_url)
+    with Connection(amqp_uri) as conn:
+        tap = Queue("tap", exchange=event_exchange("catalog"), routing_key="#", durable=False)
+        tap(conn.channel()).declare()
+        items = [sku() for _ in range(20)]
+        for item in items:
+            withdraw(engine, item)
+        relay = Relay(engine, amqp_uri, "catalog")
+        assert relay.drain() == 20
+        assert relay.update_gauges() == (0, 0.0)
+        relay.close()
+        channel = conn.channel()
+        published = []
+        while (message := channel.basic_get("tap", no_ack=True)) is not None:
+            published.append(json.loads(message.body)["data"]["sku"])
+    assert published == items
+    wait_for(lambda: all(effect_counts(consumer_db).get(i) == 1 for i in items), message="all effects")
