@@ -22,6 +22,7 @@ from typing import Any
 import yaml
 from marshmallow import INCLUDE, Schema, ValidationError, fields, validates_schema
 from marshmallow.validate import OneOf, Range
+from nameko.extensions import DependencyProvider
 
 AMQP_URI = "AMQP_URI"
 DATABASE_URL = "DATABASE_URL"
@@ -104,3 +105,21 @@ class ServiceSettings(Schema):
         except ValidationError as err:
             problems = "; ".join(f"{key}: {' '.join(map(str, msgs))}" for key, msgs in sorted(err.messages.items()))
             raise ConfigError(f"invalid configuration: {problems}") from None
+
+
+class SettingsProvider(DependencyProvider):
+    """Checks the service's configuration when the container starts and hands workers the typed settings.
+
+    ``settings = SettingsProvider(CatalogSettings)`` on the service class; a bad key stops the start-up
+    with a :class:`ConfigError` naming it.
+    """
+
+    def __init__(self, schema: type[ServiceSettings] = ServiceSettings):
+        self.schema = schema
+        self.values: dict[str, Any] = {}
+
+    def setup(self):
+        self.values = self.schema.from_config(self.container.config)
+
+    def get_dependency(self, worker_ctx):
+        return self.values

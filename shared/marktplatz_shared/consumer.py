@@ -68,8 +68,14 @@ class ReliableEventHandler(EventHandler):
     queue_consumer = ReliableQueueConsumer()
 
     def __init__(self, source_service, event_type, **kwargs):
-        super().__init__(source_service, event_type, handler_type=SERVICE_POOL, reliable_delivery=True,
-                         requeue_on_error=False, **kwargs)
+        super().__init__(
+            source_service,
+            event_type,
+            handler_type=SERVICE_POOL,
+            reliable_delivery=True,
+            requeue_on_error=False,
+            **kwargs,
+        )
 
     def setup(self):
         super().setup()
@@ -99,8 +105,9 @@ class ReliableEventHandler(EventHandler):
             return
         context_data = self.unpack_message_headers(message)
         context_data["correlation_id"] = event.correlation_id
-        self.container.spawn_worker(self, (event,), {}, context_data=context_data,
-                                    handle_result=partial(self.handle_result, message))
+        self.container.spawn_worker(
+            self, (event,), {}, context_data=context_data, handle_result=partial(self.handle_result, message)
+        )
 
     def park_undecodable(self, message, exc):
         self._park_and_ack(message, reason="undecodable", error=f"{type(exc).__name__}: {exc}")
@@ -123,9 +130,13 @@ class ReliableEventHandler(EventHandler):
         delay = self.delays[attempts - 1]
         service = self.container.service_name
         try:
-            self._republish(message, exchange=retry_exchange(service, delay), routing_key=self.queue.name,
-                            extra_headers={ATTEMPTS_HEADER: attempts, "x-last-error": error[:MAX_ERROR_LENGTH]},
-                            declare=[retry_queue(service, delay)])
+            self._republish(
+                message,
+                exchange=retry_exchange(service, delay),
+                routing_key=self.queue.name,
+                extra_headers={ATTEMPTS_HEADER: attempts, "x-last-error": error[:MAX_ERROR_LENGTH]},
+                declare=[retry_queue(service, delay)],
+            )
         except Exception:  # noqa: BLE001
             log.exception("could not schedule a retry; requeueing the message")
             self.queue_consumer.requeue_message(message)
@@ -149,8 +160,13 @@ class ReliableEventHandler(EventHandler):
             ATTEMPTS_HEADER: attempts if attempts is not None else int((message.headers or {}).get(ATTEMPTS_HEADER, 0)),
         }
         try:
-            self._republish(message, exchange="", routing_key=self.dead_letters.name, extra_headers=headers,
-                            declare=[self.dead_letters])
+            self._republish(
+                message,
+                exchange="",
+                routing_key=self.dead_letters.name,
+                extra_headers=headers,
+                declare=[self.dead_letters],
+            )
         except Exception:  # noqa: BLE001
             log.exception("could not dead-letter a message; requeueing it")
             self.queue_consumer.requeue_message(message)

@@ -98,14 +98,23 @@ def replay_dead_letters(amqp_uri: str, service: str, message_id: str | None = No
                 letter = DeadLetter.from_message(message)
                 if message_id is not None and letter.message_id != message_id:
                     continue
-                headers = {k: v for k, v in (message.headers or {}).items()
-                           if k not in ("x-reason", "x-error", "x-dead-lettered-at", "x-death", "x-last-error")}
+                headers = {
+                    k: v
+                    for k, v in (message.headers or {}).items()
+                    if k not in ("x-reason", "x-error", "x-dead-lettered-at", "x-death", "x-last-error")
+                }
                 headers["x-attempts"] = 0
                 headers["x-replayed-at"] = datetime.now(UTC).isoformat()
                 producer.publish(
-                    message.body, exchange=exchange, routing_key=letter.queue, headers=headers,
-                    content_type=message.content_type, content_encoding=message.content_encoding,
-                    message_id=letter.message_id, delivery_mode=2, retry=False,
+                    message.body,
+                    exchange=exchange,
+                    routing_key=letter.queue,
+                    headers=headers,
+                    content_type=message.content_type,
+                    content_encoding=message.content_encoding,
+                    message_id=letter.message_id,
+                    delivery_mode=2,
+                    retry=False,
                 )
                 channel.basic_ack(raw.delivery_tag)
                 replayed += 1
@@ -141,8 +150,10 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(f"{len(letters)} dead letter(s) in {args.service}.dead-letters")
             for letter in letters:
-                print(f"{letter.message_id}  {letter.dead_lettered_at}  {letter.reason:<11} {letter.queue}  "
-                      f"{letter.error.splitlines()[0][:120] if letter.error else ''}")
+                print(
+                    f"{letter.message_id}  {letter.dead_lettered_at}  {letter.reason:<11} {letter.queue}  "
+                    f"{letter.error.splitlines()[0][:120] if letter.error else ''}"
+                )
         return 0
     if args.command == "show":
         for letter in list_dead_letters(args.amqp_uri, args.service, PEEK_LIMIT):

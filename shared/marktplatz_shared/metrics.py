@@ -26,17 +26,18 @@ ENTRYPOINT_DURATION = Histogram(
 ENTRYPOINT_ERRORS = Counter(
     "marktplatz_entrypoint_errors_total", "Entrypoint calls that raised", ["service", "entrypoint", "kind", "error"]
 )
-EVENT_RETRIES = Counter("marktplatz_event_retries_total", "Event deliveries sent for a delayed retry",
-                        ["service", "queue"])
-DEAD_LETTERS = Counter("marktplatz_dead_letters_total", "Messages parked in the dead-letter queue",
-                       ["service", "queue", "reason"])
-DUPLICATES_SKIPPED = Counter("marktplatz_duplicate_events_total", "Redelivered events skipped by idempotency",
-                             ["service", "handler"])
+EVENT_RETRIES = Counter(
+    "marktplatz_event_retries_total", "Event deliveries sent for a delayed retry", ["service", "queue"]
+)
+DEAD_LETTERS = Counter(
+    "marktplatz_dead_letters_total", "Messages parked in the dead-letter queue", ["service", "queue", "reason"]
+)
+DUPLICATES_SKIPPED = Counter(
+    "marktplatz_duplicate_events_total", "Redelivered events skipped by idempotency", ["service", "handler"]
+)
 OUTBOX_BACKLOG = Gauge("marktplatz_outbox_backlog", "Events recorded but not yet published", ["service"])
-OUTBOX_OLDEST_AGE = Gauge("marktplatz_outbox_oldest_age_seconds", "Age of the oldest unpublished event",
-                          ["service"])
-OUTBOX_PUBLISHED = Counter("marktplatz_outbox_published_total", "Events published by the outbox relay",
-                           ["service"])
+OUTBOX_OLDEST_AGE = Gauge("marktplatz_outbox_oldest_age_seconds", "Age of the oldest unpublished event", ["service"])
+OUTBOX_PUBLISHED = Counter("marktplatz_outbox_published_total", "Events published by the outbox relay", ["service"])
 
 _served_ports: set[int] = set()
 

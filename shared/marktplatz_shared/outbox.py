@@ -61,8 +61,14 @@ class Relay:
     def relay_batch(self) -> int:
         """Publish the oldest unsent events (up to batch_size); return how many were published."""
         query = (
-            select(outbox_table.c.id, outbox_table.c.exchange, outbox_table.c.event_type,
-                   outbox_table.c.body, outbox_table.c.event_id, outbox_table.c.correlation_id)
+            select(
+                outbox_table.c.id,
+                outbox_table.c.exchange,
+                outbox_table.c.event_type,
+                outbox_table.c.body,
+                outbox_table.c.event_id,
+                outbox_table.c.correlation_id,
+            )
             .where(outbox_table.c.sent_at.is_(None))
             .order_by(outbox_table.c.id)
             .limit(self.batch_size)
@@ -133,8 +139,9 @@ class Relay:
     def purge_sent(self, older_than: timedelta = SENT_RETENTION) -> int:
         with self.engine.begin() as conn:
             result = conn.execute(
-                delete(outbox_table).where(outbox_table.c.sent_at.is_not(None),
-                                           outbox_table.c.sent_at < utcnow() - older_than)
+                delete(outbox_table).where(
+                    outbox_table.c.sent_at.is_not(None), outbox_table.c.sent_at < utcnow() - older_than
+                )
             )
         return result.rowcount or 0
 
@@ -166,8 +173,11 @@ class OutboxRelay(DependencyProvider):
         self._thread = None
 
     def start(self):
-        self.relay = Relay(make_engine(self.url), self.container.config.get(cfg.AMQP_URI, cfg.DEFAULT_AMQP_URI),
-                           self.container.service_name)
+        self.relay = Relay(
+            make_engine(self.url),
+            self.container.config.get(cfg.AMQP_URI, cfg.DEFAULT_AMQP_URI),
+            self.container.service_name,
+        )
         self._running = True
         self._thread = self.container.spawn_managed_thread(self._run, identifier="outbox_relay")
 

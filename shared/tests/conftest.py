@@ -1,12 +1,10 @@
 import pytest
-
 from probe import CatalogProducer, ProbeConsumer, create_tables
 
 
 @pytest.fixture
 def consumer_config(amqp_uri, db_url):
-    return {"AMQP_URI": amqp_uri, "DATABASE_URL": db_url, "RETRY_DELAYS": [0.2, 0.2, 0.2],
-            "MIGRATE_ON_START": False}
+    return {"AMQP_URI": amqp_uri, "DATABASE_URL": db_url, "RETRY_DELAYS": [0.2, 0.2, 0.2], "MIGRATE_ON_START": False}
 
 
 @pytest.fixture

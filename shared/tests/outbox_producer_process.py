@@ -1,11 +1,11 @@
 """A producer process for the crash tests, killed with SIGKILL at the moment the test names.
 
-    python outbox_producer_process.py DB_URL AMQP_URI SKU before-publish
-        commits the state change and its event, prints "committed", then waits to be killed (the relay
-        never ran: the event exists only in the outbox)
-    python outbox_producer_process.py DB_URL AMQP_URI SKU after-publish
-        commits, relays with confirms, and kills itself before marking the row sent (the event is on the
-        broker and still unsent in the outbox, so it will be published again)
+python outbox_producer_process.py DB_URL AMQP_URI SKU before-publish
+    commits the state change and its event, prints "committed", then waits to be killed (the relay
+    never ran: the event exists only in the outbox)
+python outbox_producer_process.py DB_URL AMQP_URI SKU after-publish
+    commits, relays with confirms, and kills itself before marking the row sent (the event is on the
+    broker and still unsent in the outbox, so it will be published again)
 """
 
 import os
@@ -13,9 +13,10 @@ import signal
 import sys
 import time
 
+from probe import withdraw
+
 from marktplatz_shared.db import make_engine
 from marktplatz_shared.outbox import Relay
-from probe import withdraw
 
 
 class RelayDyingBeforeMarking(Relay):

@@ -13,19 +13,22 @@ from marktplatz_shared.outbox import OutboxRelay
 probe_metadata = MetaData()
 
 effects = Table(
-    "probe_effects", probe_metadata,
+    "probe_effects",
+    probe_metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("event_id", String(36), nullable=False),
     Column("sku", String(64), nullable=False),
     Column("correlation_id", String(200)),
 )
 attempts = Table(
-    "probe_attempts", probe_metadata,
+    "probe_attempts",
+    probe_metadata,
     Column("event_id", String(36), primary_key=True),
     Column("count", Integer, nullable=False),
 )
 withdrawn = Table(  # the producer's state that changes together with the event
-    "probe_withdrawn", probe_metadata,
+    "probe_withdrawn",
+    probe_metadata,
     Column("sku", String(64), primary_key=True),
 )
 
@@ -67,8 +70,9 @@ class ProbeConsumer:
     def on_product_withdrawn(self, event):
         sku = event.data["sku"]
         with self.db.transaction() as tx:  # attempts are counted outside the effect's transaction
-            found = tx.session.execute(update(attempts).where(attempts.c.event_id == event.event_id)
-                                       .values(count=attempts.c.count + 1))
+            found = tx.session.execute(
+                update(attempts).where(attempts.c.event_id == event.event_id).values(count=attempts.c.count + 1)
+            )
             if found.rowcount == 0:
                 tx.session.execute(insert(attempts).values(event_id=event.event_id, count=1))
             tried = tx.session.execute(select(attempts.c.count).where(attempts.c.event_id == event.event_id)).scalar()
@@ -77,5 +81,6 @@ class ProbeConsumer:
         if sku.startswith("fail-twice") and tried <= 2:
             raise RuntimeError(f"transient failure {tried} for {sku}")
         with self.db.once(event) as tx:
-            tx.session.execute(insert(effects).values(event_id=event.event_id, sku=sku,
-                                                      correlation_id=self.correlation_id))
+            tx.session.execute(
+                insert(effects).values(event_id=event.event_id, sku=sku, correlation_id=self.correlation_id)
+            )

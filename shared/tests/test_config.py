@@ -38,6 +38,7 @@ def test_production_refuses_default_credentials_and_secrets():
     with pytest.raises(ConfigError) as err:
         WithSecret.from_config({"ENVIRONMENT": "production", "AMQP_URI": "amqp://guest:guest@rabbit/"})
     assert "AMQP_URI" in str(err.value) and "SIGNING_KEY" in str(err.value)
-    ok = WithSecret.from_config({"ENVIRONMENT": "production", "AMQP_URI": "amqp://mp:s3cret@rabbit/",
-                                 "SIGNING_KEY": "from-a-secret"})
+    ok = WithSecret.from_config(
+        {"ENVIRONMENT": "production", "AMQP_URI": "amqp://mp:s3cret@rabbit/", "SIGNING_KEY": "from-a-secret"}
+    )
     assert ok["SIGNING_KEY"] == "from-a-secret"

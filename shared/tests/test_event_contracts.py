@@ -64,9 +64,21 @@ def test_an_unsupported_schema_version_is_refused():
 
 def test_the_catalogue_holds_the_starting_event_types():
     types = {event_type for _, event_type in EVENT_CONTRACTS}
-    assert {"vendor_registered", "vendor_updated", "product_upserted", "product_withdrawn", "stock_changed",
-            "stock_reported", "stock_adjusted", "order_placed", "vendor_order_accepted", "vendor_order_ready",
-            "vendor_order_collected", "vendor_order_cancelled", "order_expired"} <= types
+    assert {
+        "vendor_registered",
+        "vendor_updated",
+        "product_upserted",
+        "product_withdrawn",
+        "stock_changed",
+        "stock_reported",
+        "stock_adjusted",
+        "order_placed",
+        "vendor_order_accepted",
+        "vendor_order_ready",
+        "vendor_order_collected",
+        "vendor_order_cancelled",
+        "order_expired",
+    } <= types
 
 
 def test_pos_lines_carry_a_sequence_number():

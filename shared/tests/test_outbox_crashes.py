@@ -9,20 +9,24 @@ from pathlib import Path
 
 import eventlet
 import pytest
+from probe import effect_counts, withdraw
 from sqlalchemy import func, select
 
 from marktplatz_shared.db import make_engine, outbox_table
 from marktplatz_shared.outbox import Relay
 from marktplatz_shared.testing import restart_rabbitmq, wait_for
-from probe import effect_counts, withdraw
 
 HERE = Path(__file__).parent
 
 
 def run_producer(db_url, amqp_uri, sku, moment):
     env = dict(os.environ, PYTHONPATH=str(HERE))
-    return subprocess.Popen([sys.executable, str(HERE / "outbox_producer_process.py"), db_url, amqp_uri, sku, moment],
-                            stdout=subprocess.PIPE, text=True, env=env)
+    return subprocess.Popen(
+        [sys.executable, str(HERE / "outbox_producer_process.py"), db_url, amqp_uri, sku, moment],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
 
 
 def unsent(engine):
@@ -32,7 +36,8 @@ def unsent(engine):
 
 @pytest.mark.parametrize("moment", ["before-publish", "after-publish"])
 def test_an_event_has_exactly_one_effect_when_the_producer_is_killed(
-        moment, consumer, consumer_db, amqp_uri, producer_db_url):
+    moment, consumer, consumer_db, amqp_uri, producer_db_url
+):
     sku = f"ok-{uuid.uuid4().hex[:8]}"
     process = run_producer(producer_db_url, amqp_uri, sku, moment)
     assert process.stdout.readline().strip() == "committed"
@@ -52,12 +57,14 @@ def test_an_event_has_exactly_one_effect_when_the_producer_is_killed(
         def both_copies_handled():
             with consumer_db.connect() as conn:
                 return conn.exec_driver_sql("select count from probe_attempts").scalar() == 2
+
         wait_for(both_copies_handled, message="the duplicate delivery to be seen")
     assert effect_counts(consumer_db) == {sku: 1}
 
 
 def test_every_event_has_one_effect_when_rabbitmq_restarts_while_the_relay_runs(
-        producer, consumer, consumer_db, amqp_uri, producer_db_url):
+    producer, consumer, consumer_db, amqp_uri, producer_db_url
+):
     engine = make_engine(producer_db_url)
     skus = [f"ok-{uuid.uuid4().hex[:8]}" for _ in range(60)]
     for sku in skus[:20]:

@@ -4,14 +4,14 @@ import json
 import uuid
 
 from kombu import Connection, Producer, Queue
+from probe import effect_counts, withdraw
 
 from marktplatz_shared.broker import event_exchange
-from marktplatz_shared.dead_letters import list_dead_letters, replay_dead_letters
 from marktplatz_shared.db import make_engine
+from marktplatz_shared.dead_letters import list_dead_letters, replay_dead_letters
 from marktplatz_shared.events import new_event
 from marktplatz_shared.outbox import Relay
 from marktplatz_shared.testing import wait_for
-from probe import effect_counts, withdraw
 
 
 def publish_raw(amqp_uri, body, content_type="application/json", routing_key="product_withdrawn"):
@@ -19,8 +19,15 @@ def publish_raw(amqp_uri, body, content_type="application/json", routing_key="pr
         producer = Producer(conn.channel())
         exchange = event_exchange("catalog")
         exchange.declare(channel=producer.channel)
-        producer.publish(body, exchange=exchange, routing_key=routing_key, content_type=content_type,
-                         content_encoding="utf-8", delivery_mode=2, retry=False)
+        producer.publish(
+            body,
+            exchange=exchange,
+            routing_key=routing_key,
+            content_type=content_type,
+            content_encoding="utf-8",
+            delivery_mode=2,
+            retry=False,
+        )
 
 
 def publish_event(amqp_uri, sku):
@@ -62,8 +69,7 @@ def test_a_handler_failing_twice_then_succeeding_has_one_effect(consumer, consum
     assert list_dead_letters(amqp_uri, "probe") == []
 
 
-def test_a_handler_that_always_fails_ends_in_dead_letters_and_replay_delivers_it_again(
-        consumer, consumer_db, amqp_uri):
+def test_a_handler_that_always_fails_ends_in_dead_letters_and_replay_delivers_it_again(consumer, consumer_db, amqp_uri):
     item = sku("always-fail")
     event = publish_event(amqp_uri, item)
     letters = wait_for(lambda: list_dead_letters(amqp_uri, "probe"), message="a dead letter")
@@ -95,8 +101,10 @@ def test_malformed_and_invalid_messages_are_dead_lettered_and_the_consumer_goes_
     publish_event(amqp_uri, good)
 
     wait_for(lambda: effect_counts(consumer_db).get(good) == 1, message="the valid event after the bad ones")
-    letters = wait_for(lambda: (lambda ls: ls if len(ls) == 3 else None)(list_dead_letters(amqp_uri, "probe")),
-                       message="three dead letters")
+    letters = wait_for(
+        lambda: (lambda ls: ls if len(ls) == 3 else None)(list_dead_letters(amqp_uri, "probe")),
+        message="three dead letters",
+    )
     reasons = sorted(letter.reason for letter in letters)
     assert reasons == ["invalid", "undecodable", "undecodable"]
     invalid_letter = next(letter for letter in letters if letter.reason == "invalid")
@@ -105,7 +113,8 @@ def test_malformed_and_invalid_messages_are_dead_lettered_and_the_consumer_goes_
 
 
 def test_events_through_the_outbox_are_published_in_order_and_handled_once(
-        consumer, consumer_db, amqp_uri, producer_db_url):
+    consumer, consumer_db, amqp_uri, producer_db_url
+):
     engine = make_engine(producer_db_url)
     with Connection(amqp_uri) as conn:
         tap = Queue("tap", exchange=event_exchange("catalog"), routing_key="#", durable=False)

@@ -48,7 +48,9 @@ def parse_event(body: Any, producer: str | None = None, event_type: str | None =
             envelope["event_type"], f"handler for {event_type!r} received {envelope['event_type']!r}"
         )
     if producer is not None and envelope["producer"] != producer:
-        raise EventValidationError(envelope["event_type"], f"expected producer {producer!r}, got {envelope['producer']!r}")
+        raise EventValidationError(
+            envelope["event_type"], f"expected producer {producer!r}, got {envelope['producer']!r}"
+        )
     data = validate_data(envelope["producer"], envelope["event_type"], envelope["data"], envelope["schema_version"])
     return Event(
         event_type=envelope["event_type"],

@@ -1,0 +1,48 @@
+# Marktplatz: one Makefile for a developer's machine and for CI. Each service has its own Makefile too.
+PYTHON ?= python3
+VENV := $(CURDIR)/.venv
+PIP := $(VENV)/bin/pip install -q -c $(CURDIR)/constraints.txt
+SERVICES := catalog search orders notifications
+PACKAGES := shared $(wildcard connectors/*) $(addprefix services/,$(SERVICES)) $(wildcard services/gateway)
+TEST_DIRS := shared $(wildcard connectors/*) $(addprefix services/,$(SERVICES)) $(wildcard services/gateway) tests
+
+.PHONY: install broker up down status demo lint test bench clean
+
+install: $(VENV)/.installed  ## a .venv with the pinned dependencies and every package editable
+
+$(VENV)/.installed: constraints.txt $(wildcard */pyproject.toml */*/pyproject.toml)
+	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(PIP) $(foreach p,$(PACKAGES),-e $(p)) ruff pytest
+	@touch $@
+	@echo "installed into .venv"
+
+broker:  ## make sure a local RabbitMQ runs (installs it from the OS packages when missing)
+	@scripts/ensure-rabbitmq.sh
+
+up: install  ## run every service in the background (SQLite files under var/, logs under var/log/)
+	@scripts/platform.sh up
+
+down:  ## stop every process `make up` started
+	@scripts/platform.sh down
+
+status:
+	@scripts/platform.sh status
+
+demo: up  ## the platform with the Lindenau demo region imported
+	@if [ -x scripts/demo.sh ]; then scripts/demo.sh; else echo "demo data import arrives with the catalog service"; fi
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+test: install broker lint  ## ruff, then every suite against the real RabbitMQ (and PostgreSQL when reachable)
+	@set -e; for d in $(TEST_DIRS); do \
+	  if [ -f $$d/Makefile ]; then echo "== $$d"; $(MAKE) --no-print-directory -C $$d test VENV=$(VENV); \
+	  elif [ -d $$d/tests ] || [ "$$d" = tests ]; then echo "== $$d"; (cd $$d && $(VENV)/bin/pytest -q $$( [ "$$d" = tests ] && echo . || echo tests)); fi; \
+	done
+
+bench: install broker  ## benchmarks, each figure next to a baseline measured in the same run
+	@$(VENV)/bin/python -m bench
+
+clean: down
+	rm -rf var

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Start, stop and inspect the platform on one machine: every service as its own background process, state
+# under var/ (SQLite files, search index, mail), logs under var/log/, process ids under var/run/.
+#   scripts/platform.sh up | down | status
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+VENV=${VENV:-$ROOT/.venv}
+VAR=${MARKTPLATZ_VAR:-$ROOT/var}
+export MARKTPLATZ_VAR=$VAR
+SERVICES=${SERVICES:-"catalog search orders notifications"}
+mkdir -p "$VAR/log" "$VAR/run"
+
+running() { [ -f "$VAR/run/$1.pid" ] && kill -0 "$(cat "$VAR/run/$1.pid")" 2>/dev/null; }
+
+start_service() {
+  local svc=$1
+  if running "$svc"; then echo "  $svc: already running (pid $(cat "$VAR/run/$svc.pid"))"; return; fi
+  # setsid: each service leads its own process group, so `down` stops it with everything it started
+  pushd "services/$svc" >/dev/null
+  env CATALOG_DATABASE_URL="${CATALOG_DATABASE_URL:-sqlite:///$VAR/catalog.db}" \
+      SEARCH_DATABASE_URL="${SEARCH_DATABASE_URL:-sqlite:///$VAR/search.db}" \
+      ORDERS_DATABASE_URL="${ORDERS_DATABASE_URL:-sqlite:///$VAR/orders.db}" \
+      NOTIFICATIONS_DATABASE_URL="${NOTIFICATIONS_DATABASE_URL:-sqlite:///$VAR/notifications.db}" \
+      setsid "$VENV/bin/nameko" run --config config.yaml "$svc.service" >>"$VAR/log/$svc.log" 2>&1 </dev/null &
+  echo $! > "$VAR/run/$svc.pid"
+  popd >/dev/null
+  echo "  $svc: started (pid $(cat "$VAR/run/$svc.pid"), log var/log/$svc.log)"
+}
+
+wait_healthy() {
+  "$VENV/bin/python" -W ignore - "$@" 2>/dev/null <<'PY'
+import sys, time
+from nameko.standalone.rpc import ClusterRpcProxy
+import os
+config = {"AMQP_URI": os.environ.get("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")}
+deadline = time.time() + 60
+pending = set(sys.argv[1:])
+with ClusterRpcProxy(config, timeout=2) as rpc:
+    while pending and time.time() < deadline:
+        for svc in sorted(pending):
+            try:
+                getattr(rpc, svc).health()
+                pending.discard(svc)
+            except Exception:
+                time.sleep(0.3)
+if pending:
+    sys.exit("not answering after 60 s: " + ", ".join(sorted(pending)) + " (see var/log/)")
+print("  all services answer")
+PY
+}
+
+stop_service() {
+  local svc=$1
+  if ! [ -f "$VAR/run/$svc.pid" ]; then return; fi
+  local pid; pid=$(cat "$VAR/run/$svc.pid")
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+    kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+    echo "  $svc: stopped"
+  fi
+  rm -f "$VAR/run/$svc.pid"
+}
+
+case "${1:-}" in
+  up)
+    scripts/ensure-rabbitmq.sh
+    for svc in $SERVICES; do start_service "$svc"; done
+    if [ -x scripts/gateway.sh ]; then scripts/gateway.sh start; fi
+    wait_healthy $SERVICES
+    ;;
+  down)
+    if [ -x scripts/gateway.sh ]; then scripts/gateway.sh stop; fi
+    for svc in $SERVICES; do stop_service "$svc"; done
+    ;;
+  status)
+    for svc in $SERVICES; do
+      if running "$svc"; then echo "$svc: running (pid $(cat "$VAR/run/$svc.pid"))"; else echo "$svc: stopped"; fi
+    done
+    ;;
+  *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+esac

@@ -1,0 +1,1 @@
+"""Marktplatz notifications service."""

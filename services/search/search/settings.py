@@ -1,0 +1,7 @@
+"""Typed settings of the search service."""
+
+from marktplatz_shared.config import ServiceSettings
+
+
+class SearchSettings(ServiceSettings):
+    pass
