@@ -45,7 +45,8 @@ with ClusterRpcProxy(config, timeout=2) as rpc:
             except Exception:
                 time.sleep(0.3)
 if pending:
-    sys.exit("not answering after 60 s: " + ", ".join(sorted(pending)) + " (see var/log/)")
+    print("  not answering after 60 s: " + ", ".join(sorted(pending)) + " (see var/log/)")
+    sys.exit(1)
 print("  all services answer")
 PY
 }
