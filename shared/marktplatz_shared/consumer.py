@@ -3,6 +3,9 @@
 nameko's own ``@event_handler`` acknowledges a message whose handler raised, so the event is lost. Use
 ``@reliable_handler`` instead::
 
+    Inside the handler, ``self.<any dependency>``'s worker context data carries ``amqp_user_id``: the broker-
+    validated user that published the message (None when the publisher did not set it).
+
     class Search:
         name = "search"
         db = Database()
@@ -105,6 +108,9 @@ class ReliableEventHandler(EventHandler):
             return
         context_data = self.unpack_message_headers(message)
         context_data["correlation_id"] = event.correlation_id
+        # the publisher's broker user, validated by RabbitMQ (a message whose user_id differs from the
+        # connection's user is refused): the consumer can map it to the party that may send this event
+        context_data["amqp_user_id"] = (message.properties or {}).get("user_id")
         self.container.spawn_worker(
             self, (event,), {}, context_data=context_data, handle_result=partial(self.handle_result, message)
         )
