@@ -3,9 +3,6 @@
 nameko's own ``@event_handler`` acknowledges a message whose handler raised, so the event is lost. Use
 ``@reliable_handler`` instead::
 
-    Inside the handler, ``self.<any dependency>``'s worker context data carries ``amqp_user_id``: the broker-
-    validated user that published the message (None when the publisher did not set it).
-
     class Search:
         name = "search"
         db = Database()
@@ -38,6 +35,7 @@ from functools import partial
 from kombu import Queue, binding
 from nameko.amqp.publish import Publisher
 from nameko.events import SERVICE_POOL, EventHandler
+from nameko.extensions import DependencyProvider
 from nameko.messaging import QueueConsumer
 
 from . import config as cfg
@@ -232,3 +230,14 @@ def reliable_handler(source_service: str, event_type: str, **kwargs):
         return ReliableEventHandler.decorator(source_service, event_type, **kwargs)(handle)
 
     return decorate
+
+
+class PublisherUser(DependencyProvider):
+    """``self.publisher_user`` in a reliable handler: the broker-validated user that published the message.
+
+    RabbitMQ refuses a message whose ``user_id`` property differs from the publishing connection's user, so
+    a consumer can trust it to tell which retailer's system sent a POS event. None when not set.
+    """
+
+    def get_dependency(self, worker_ctx):
+        return worker_ctx.context_data.get("amqp_user_id")
