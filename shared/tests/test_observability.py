@@ -1,0 +1,79 @@
+"""Metrics served by the Metrics provider, JSON logs with the correlation id, e-mail masking."""
+
+import io
+import json
+import logging
+import socket
+import urllib.request
+
+from nameko.rpc import rpc
+from nameko.standalone.rpc import ServiceRpcProxy
+
+from marktplatz_shared.logs import CorrelationFilter, CorrelationId, JsonFormatter, mask_emails
+from marktplatz_shared.metrics import Metrics
+
+log = logging.getLogger("probe.observed")
+
+
+class Observed:
+    name = "observed"
+    metrics = Metrics()
+    correlation_id = CorrelationId()
+
+    @rpc
+    def echo(self, text):
+        log.info("echo for anna.schmidt@example.de: %s", text)
+        return self.correlation_id
+
+    @rpc
+    def fail(self):
+        raise ValueError("boom")
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_rpc_durations_and_errors_are_served_as_prometheus_metrics(container_factory, amqp_uri):
+    port = free_port()
+    config = {"AMQP_URI": amqp_uri, "METRICS_PORT": port}
+    container_factory(Observed, config).start()
+    with ServiceRpcProxy("observed", config) as observed:
+        observed.echo("hi")
+        try:
+            observed.fail()
+        except Exception:  # noqa: BLE001 - the remote ValueError
+            pass
+    body = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+    assert 'marktplatz_entrypoint_duration_seconds_count{entrypoint="echo",kind="rpc",service="observed"} 1.0' in body
+    assert (
+        'marktplatz_entrypoint_errors_total{entrypoint="fail",error="ValueError",kind="rpc",service="observed"} 1.0'
+        in body
+    )
+
+
+def test_the_correlation_id_travels_with_the_rpc_and_lands_in_json_logs(container_factory, amqp_uri):
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    handler.addFilter(CorrelationFilter())
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    try:
+        config = {"AMQP_URI": amqp_uri}
+        container_factory(Observed, config).start()
+        with ServiceRpcProxy("observed", config, context_data={"correlation_id": "req-42"}) as observed:
+            assert observed.echo("hi") == "req-42"
+    finally:
+        log.removeHandler(handler)
+    line = json.loads(stream.getvalue().splitlines()[0])
+    assert line["correlation_id"] == "req-42"
+    assert line["level"] == "INFO"
+    assert "anna.schmidt@example.de" not in line["message"]
+    assert "a***@example.de" in line["message"]
+
+
+def test_mask_emails_hides_the_local_part():
+    assert mask_emails("to anna.schmidt@example.de and b@x.org") == "to a***@example.de and b***@x.org"
