@@ -132,3 +132,22 @@ def test_events_through_the_outbox_are_published_in_order_and_handled_once(
             published.append(json.loads(message.body)["data"]["sku"])
     assert published == items
     wait_for(lambda: all(effect_counts(consumer_db).get(i) == 1 for i in items), message="all effects")
+
+
+def test_the_dead_letters_cli_lists_shows_and_replays(consumer, amqp_uri, capsys):
+    from marktplatz_shared.dead_letters import main
+
+    assert main(["--service", "probe", "--amqp-uri", amqp_uri, "list"]) == 0
+    assert "0 dead letter(s)" in capsys.readouterr().out
+    event = publish_event(amqp_uri, sku("always-fail"))
+    wait_for(lambda: list_dead_letters(amqp_uri, "probe"), message="a dead letter")
+
+    assert main(["--service", "probe", "--amqp-uri", amqp_uri, "list"]) == 0
+    listing = capsys.readouterr().out
+    assert "1 dead letter(s)" in listing and event.event_id in listing and "failed" in listing
+    assert main(["--service", "probe", "--amqp-uri", amqp_uri, "show", event.event_id]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["body"] and json.loads(shown["body"])["event_id"] == event.event_id
+    assert main(["--service", "probe", "--amqp-uri", amqp_uri, "show", "no-such-id"]) == 1
+    assert main(["--service", "probe", "--amqp-uri", amqp_uri, "replay", "--all"]) == 0
+    assert "replayed 1 dead letter(s)" in capsys.readouterr().out
