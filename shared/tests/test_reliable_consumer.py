@@ -1,6 +1,7 @@
 """Reliable event handling against the real broker: retries, dead letters, duplicates, malformed input."""
 
 import json
+import subprocess
 import uuid
 
 from kombu import Connection, Producer, Queue
@@ -151,3 +152,26 @@ def test_the_dead_letters_cli_lists_shows_and_replays(consumer, amqp_uri, capsys
     assert main(["--service", "probe", "--amqp-uri", amqp_uri, "show", "no-such-id"]) == 1
     assert main(["--service", "probe", "--amqp-uri", amqp_uri, "replay", "--all"]) == 0
     assert "replayed 1 dead letter(s)" in capsys.readouterr().out
+
+
+def test_with_quorum_queues_handling_retries_and_dead_letters_work_alike(
+    container_factory, consumer_config, consumer_db, amqp_uri
+):
+    from probe import ProbeConsumer
+
+    container_factory(ProbeConsumer, dict(consumer_config, QUEUE_TYPE="quorum")).start()
+    good, bad = sku(), sku("always-fail")
+    publish_event(amqp_uri, good)
+    publish_event(amqp_uri, bad)
+    wait_for(lambda: effect_counts(consumer_db).get(good) == 1, message="the effect")
+    wait_for(lambda: list_dead_letters(amqp_uri, "probe"), message="the dead letter")
+    vhost = amqp_uri.rsplit("/", 1)[1]
+    listing = subprocess.run(
+        ["rabbitmqctl", "list_queues", "-p", vhost, "name", "type", "--no-table-headers"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    types = dict(line.split() for line in listing.splitlines() if line.strip() and "\t" in line)
+    assert types["evt-catalog-product_withdrawn--probe.on_product_withdrawn"] == "quorum"
+    assert types["probe.dead-letters"] == "quorum"
