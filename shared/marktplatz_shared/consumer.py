@@ -47,6 +47,12 @@ from .metrics import DEAD_LETTERS, DUPLICATES_SKIPPED, EVENT_RETRIES
 log = logging.getLogger(__name__)
 
 ATTEMPTS_HEADER = "x-attempts"
+
+
+class PermanentFailure(Exception):
+    """Raise from a reliable handler when retrying cannot help (a webhook receiver answered 400): the message
+    is parked in the dead-letter queue at once, with this error, instead of being retried."""
+
 MAX_ERROR_LENGTH = 4000
 
 
@@ -122,7 +128,7 @@ class ReliableEventHandler(EventHandler):
             return result, None
         error = "".join(traceback.format_exception_only(exc_info[0], exc_info[1])).strip()
         attempts = int((message.headers or {}).get(ATTEMPTS_HEADER, 0)) + 1
-        if attempts <= len(self.delays):
+        if attempts <= len(self.delays) and not isinstance(exc_info[1], PermanentFailure):
             self._retry_and_ack(message, attempts, error)
         else:
             self._park_and_ack(message, reason="failed", error=error, attempts=attempts)
