@@ -53,6 +53,7 @@ class PermanentFailure(Exception):
     """Raise from a reliable handler when retrying cannot help (a webhook receiver answered 400): the message
     is parked in the dead-letter queue at once, with this error, instead of being retried."""
 
+
 MAX_ERROR_LENGTH = 4000
 
 
