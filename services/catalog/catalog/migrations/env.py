@@ -1,5 +1,4 @@
-from sqlalchemy import MetaData
-
+from catalog.adapters.tables import metadata
 from marktplatz_shared.migrations import run_env
 
-run_env(MetaData())
+run_env(metadata)
