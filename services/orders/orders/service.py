@@ -1,8 +1,9 @@
-"""The nameko entrypoint of the orders service: thin, it parses, calls a handler, returns."""
+"""The nameko entrypoints of the orders service: thin, each builds the use cases and calls one of them."""
 
 import os
 
-from nameko.rpc import rpc
+from nameko.rpc import RpcProxy, rpc
+from nameko.timer import Timer
 
 from marktplatz_shared.config import SettingsProvider
 from marktplatz_shared.db import Database, database_url
@@ -10,9 +11,34 @@ from marktplatz_shared.logs import CorrelationId
 from marktplatz_shared.metrics import Metrics
 from marktplatz_shared.outbox import OutboxRelay
 
-from .settings import OrdersSettings
+from .adapters.catalog import CatalogPort
+from .handlers import Orders
+from .settings import (
+    CATALOG_RPC_TIMEOUT,
+    DEFAULT_ERASURE_INTERVAL,
+    DEFAULT_EXPIRY_INTERVAL,
+    DEFAULT_SETTLEMENT_INTERVAL,
+    ERASURE_INTERVAL,
+    EXPIRY_INTERVAL,
+    SETTLEMENT_INTERVAL,
+    OrdersSettings,
+)
 
 MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
+
+
+class ConfiguredTimer(Timer):
+    """A nameko timer whose interval is a config key (so tests and operators can change it)."""
+
+    def __init__(self, setting: str, default: float, **kwargs):
+        self.setting = setting
+        super().__init__(interval=default, **kwargs)
+
+    def setup(self):
+        self.interval = float(self.container.config.get(self.setting, self.interval))
+
+
+every = ConfiguredTimer.decorator
 
 
 class OrdersService:
@@ -21,12 +47,49 @@ class OrdersService:
     settings = SettingsProvider(OrdersSettings)
     db = Database(migrations=MIGRATIONS)
     relay = OutboxRelay()
+    catalog = RpcProxy("catalog")
     metrics = Metrics()
     correlation_id = CorrelationId()
+
+    @property
+    def orders(self) -> Orders:
+        return Orders(self.db, CatalogPort(self.catalog, self.settings[CATALOG_RPC_TIMEOUT]), self.settings)
 
     @rpc
     def health(self):
         return {"service": self.name, "status": "ok"}
+
+    @rpc
+    def checkout(self, request, idempotency_key=None):
+        return self.orders.checkout(request, idempotency_key)
+
+    @rpc
+    def get_order(self, order_id, order_token):
+        return self.orders.get_order(order_id, order_token)
+
+    @rpc
+    def cancel_by_shopper(self, order_id, order_token, vendor_order_id=None):
+        return self.orders.cancel_by_shopper(order_id, order_token, vendor_order_id)
+
+    @rpc
+    def list_vendor_orders(self, vendor_id, state=None, cursor=None, limit=50):
+        return self.orders.list_vendor_orders(vendor_id, state, cursor, limit)
+
+    @rpc
+    def transition(self, vendor_id, vendor_order_id, action, reason=None):
+        return self.orders.transition(vendor_id, vendor_order_id, action, reason)
+
+    @every(EXPIRY_INTERVAL, DEFAULT_EXPIRY_INTERVAL)
+    def expire_overdue_orders(self):
+        self.orders.expire_overdue()
+
+    @every(SETTLEMENT_INTERVAL, DEFAULT_SETTLEMENT_INTERVAL)
+    def settle_stock_and_compensate(self):
+        self.orders.settle_and_compensate()
+
+    @every(ERASURE_INTERVAL, DEFAULT_ERASURE_INTERVAL)
+    def erase_personal_data(self):
+        self.orders.erase_personal_data()
 
 
 def migrate(url: str | None = None) -> None:
