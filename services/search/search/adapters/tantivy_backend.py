@@ -1,0 +1,364 @@
+"""The embedded backend: a tantivy index on local disk, analysed in Python from the one field description.
+
+Layout under the index root: one directory per generation (``gen-000001``...) and a ``current`` symlink
+naming the live one. A rebuild fills the next generation and swaps the symlink with an atomic rename.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import threading
+from collections.abc import Iterable
+from typing import Any
+
+import tantivy
+from tantivy import Occur, Query
+
+from ..domain import analysis, ranking
+from ..domain.fields import (
+    GONE,
+    KEYWORD_FIELDS,
+    LIVE,
+    NUMERIC_FIELDS,
+    PHRASE_FIELD,
+    PRICE_RANGES,
+    SCORED_FIELDS,
+    SUGGEST_FIELD,
+    TEXT_FIELDS,
+    VOCABULARY_FIELD,
+)
+from ..domain.products import ProductDoc
+from ..domain.query import Alternative, SearchPlan, TermGroup
+from ..ports import BackendResult
+
+log = logging.getLogger(__name__)
+
+CURRENT = "current"
+WRITER_HEAP = 200_000_000
+FACET_CATEGORY_SIZE = 500
+
+
+def build_schema() -> tantivy.Schema:
+    sb = tantivy.SchemaBuilder()
+    for f in TEXT_FIELDS:
+        option = "position" if f.positions else ("basic" if f.boost == 0 and f.name == SUGGEST_FIELD else "freq")
+        sb.add_text_field(f.name, tokenizer_name="whitespace", index_option=option)
+    for k in KEYWORD_FIELDS:
+        sb.add_text_field(k.name, tokenizer_name="raw", fast=k.facet, index_option="basic")
+    for n in NUMERIC_FIELDS:
+        add = sb.add_float_field if n.kind == "float" else sb.add_integer_field
+        add(n.name, indexed=True, fast=True)
+    sb.add_bytes_field("doc", stored=True)
+    return sb.build()
+
+
+def to_tantivy(doc: ProductDoc) -> tantivy.Document:
+    values: dict[str, Any] = {name: " ".join(tokens) for name, tokens in doc.analysed_fields().items()}
+    values.update(
+        id=doc.id,
+        vendor_id=doc.vendor_id,
+        gtin=doc.gtin,
+        category_path=doc.category_paths(),
+        state=doc.state,
+        price=float(doc.price),
+        available=doc.available,
+        stock_version=doc.stock_version,
+        changed_at=doc.changed_at,
+        doc=json.dumps(doc.to_json(), ensure_ascii=False).encode(),
+    )
+    return tantivy.Document(**values)
+
+
+class _Generation:
+    def __init__(self, path: str, schema: tantivy.Schema, threads: int):
+        os.makedirs(path, exist_ok=True)
+        self.path = path
+        self.index = tantivy.Index(schema, path=path, reuse=True)
+        self.writer = self.index.writer(WRITER_HEAP, threads)
+        self.index.reload()
+        self.searcher = self.index.searcher()
+
+    def write(self, docs: list[ProductDoc], schema) -> None:
+        for doc in docs:
+            self.writer.delete_documents_by_term("id", doc.id)
+            self.writer.add_document(to_tantivy(doc))
+        self.writer.commit()
+        self.index.reload()
+        self.searcher = self.index.searcher()
+
+    def close(self) -> None:
+        try:
+            self.writer.wait_merging_threads()
+        except Exception:  # noqa: BLE001 - already consumed
+            pass
+
+
+class TantivyBackend:
+    name = "tantivy"
+
+    def __init__(self, root: str, writer_threads: int = 1):
+        self.root = os.path.abspath(root)
+        self.schema = build_schema()
+        self.writer_threads = writer_threads
+        self._swap_lock = threading.Lock()
+        os.makedirs(self.root, exist_ok=True)
+        current = os.path.join(self.root, CURRENT)
+        if not os.path.islink(current):
+            self._point_current_to(self._next_generation_name())
+        self.gen = _Generation(os.path.realpath(current), self.schema, writer_threads)
+
+    # --- generations ---------------------------------------------------------------------------------
+
+    def _next_generation_name(self) -> str:
+        numbers = [int(n[4:]) for n in os.listdir(self.root) if n.startswith("gen-") and n[4:].isdigit()]
+        return f"gen-{max(numbers, default=0) + 1:06d}"
+
+    def _point_current_to(self, name: str) -> None:
+        tmp = os.path.join(self.root, f".current-{name}")
+        if os.path.lexists(tmp):
+            os.unlink(tmp)
+        os.symlink(name, tmp)
+        os.replace(tmp, os.path.join(self.root, CURRENT))  # an atomic rename: readers see old or new
+
+    def start_rebuild(self) -> TantivyBuilder:
+        name = self._next_generation_name()
+        return TantivyBuilder(self, name, _Generation(os.path.join(self.root, name), self.schema, self.writer_threads))
+
+    def _switch_to(self, name: str, gen: _Generation) -> None:
+        old = self.gen
+        self._point_current_to(name)
+        self.gen = gen
+        old.close()
+        shutil.rmtree(old.path, ignore_errors=True)  # open readers keep their files until they let go
+
+    # --- vocabulary ----------------------------------------------------------------------------------
+
+    def known(self, stems: set[str]) -> set[str]:
+        searcher = self.gen.searcher
+        return {s for s in stems if searcher.doc_freq(VOCABULARY_FIELD, s) > 0}
+
+    def similar(self, stem: str, max_distance: int) -> list[tuple[str, int]]:
+        if len(stem) < 3:
+            return []
+        out = []
+        for term, _count in self.gen.searcher.terms_with_prefix(VOCABULARY_FIELD, stem[:1]):
+            if abs(len(term) - len(stem)) <= max_distance and term != stem:
+                d = analysis.edit_distance(stem, term, max_distance)
+                if d <= max_distance:
+                    out.append((term, d))
+        return out
+
+    # --- documents -----------------------------------------------------------------------------------
+
+    def get(self, ids: Iterable[str]) -> dict[str, ProductDoc]:
+        ids = list(ids)
+        if not ids:
+            return {}
+        searcher = self.gen.searcher
+        result = searcher.search(Query.term_set_query(self.schema, "id", ids), limit=len(ids), count=False)
+        docs = {}
+        for _score, address in result.hits:
+            doc = _load(searcher.doc(address))
+            docs[doc.id] = doc
+        return docs
+
+    def write(self, docs: list[ProductDoc]) -> None:
+        self.gen.write(docs, self.schema)
+
+    # --- queries -------------------------------------------------------------------------------------
+
+    def _field_query(self, field: str, stem: str, boost: float) -> Query:
+        return Query.boost_query(Query.term_query(self.schema, field, stem, index_option="freq"), boost)
+
+    def _stem_query(self, stem: str) -> Query:
+        return Query.disjunction_max_query(
+            [self._field_query(f.name, stem, f.boost) for f in SCORED_FIELDS], ranking.FIELD_TIE_BREAKER
+        )
+
+    def _alternative_query(self, alt: Alternative) -> Query:
+        if len(alt.stems) == 1:
+            return Query.boost_query(self._stem_query(alt.stems[0]), alt.weight)
+        return Query.boost_query(
+            Query.boolean_query([(Occur.Must, self._stem_query(s)) for s in alt.stems]), alt.weight
+        )
+
+    def _group_query(self, group: TermGroup) -> Query:
+        variants = [self._stem_query(group.stem)] + [self._alternative_query(a) for a in group.alternatives]
+        return variants[0] if len(variants) == 1 else Query.disjunction_max_query(variants, 0.0)
+
+    def _filter(self, query: Query) -> tuple[Occur, Query]:
+        return Occur.Must, Query.const_score_query(query, 0.0)
+
+    def _filter_clauses(self, plan: SearchPlan) -> list[tuple[Occur, Query]]:
+        f, schema = plan.filters, self.schema
+        clauses = [self._filter(Query.term_query(schema, "state", LIVE))]
+        if f.category:
+            clauses.append(self._filter(Query.term_query(schema, "category_path", f.category)))
+        if f.vendor_ids is not None:
+            clauses.append(self._filter(Query.term_set_query(schema, "vendor_id", sorted(f.vendor_ids))))
+        if f.in_stock:
+            clauses.append(self._filter(_in_stock(schema)))
+        if f.price_min is not None or f.price_max is not None:
+            clauses.append(
+                self._filter(Query.range_query(schema, "price", tantivy.FieldType.Float, f.price_min, f.price_max))
+            )
+        return clauses
+
+    def build_query(self, plan: SearchPlan, with_boosts: bool = True) -> Query:
+        schema = self.schema
+        clauses = self._filter_clauses(plan)
+        if plan.gtin is not None:
+            clauses.append((Occur.Must, Query.term_query(schema, "gtin", plan.gtin)))
+        elif plan.groups:
+            groups = [self._group_query(g) for g in plan.groups]
+            if plan.minimum_match >= len(groups):
+                clauses.extend((Occur.Must, g) for g in groups)
+            else:
+                text = Query.boolean_query([(Occur.Should, g) for g in groups], plan.minimum_match)
+                clauses.append((Occur.Must, text))
+            if with_boosts and len(plan.phrase) > 1:
+                phrase = Query.phrase_query(schema, PHRASE_FIELD, list(plan.phrase), ranking.PHRASE_SLOP)
+                clauses.append((Occur.Should, Query.boost_query(phrase, ranking.PHRASE_BOOST)))
+        else:
+            clauses.append((Occur.Must, Query.all_query()))
+        if with_boosts:
+            if plan.in_stock_boost:
+                clauses.append((Occur.Should, Query.const_score_query(_in_stock(schema), plan.in_stock_boost)))
+            for vendor_ids, boost in plan.vendor_boosts:
+                if vendor_ids:
+                    ring = Query.term_set_query(schema, "vendor_id", sorted(vendor_ids))
+                    clauses.append((Occur.Should, Query.const_score_query(ring, boost)))
+        return Query.boolean_query(clauses)
+
+    def execute(self, plan: SearchPlan) -> BackendResult:
+        searcher = self.gen.searcher
+        query = self.build_query(plan)
+        if plan.sort in ("price_asc", "price_desc"):
+            order = tantivy.Order.Asc if plan.sort == "price_asc" else tantivy.Order.Desc
+            result = searcher.search(query, plan.limit, True, "price", plan.offset, order)
+        else:
+            result = searcher.search(query, limit=plan.limit, offset=plan.offset)
+        hits = [(_load(searcher.doc(address)), float(key)) for key, address in result.hits]
+        facets = self._facets(searcher, query, plan) if plan.facets else {}
+        return BackendResult(total=result.count, hits=hits, facets=facets)
+
+    def _facets(self, searcher, query: Query, plan: SearchPlan) -> dict[str, Any]:
+        ranges = [_range_spec(lo, hi) for lo, hi in PRICE_RANGES]
+        aggs = {
+            "vendor": {"terms": {"field": "vendor_id", "size": plan.facet_vendor_size}},
+            "category": {"terms": {"field": "category_path", "size": FACET_CATEGORY_SIZE}},
+            "price": {"range": {"field": "price", "ranges": ranges}},
+            "stock": {"range": {"field": "available", "ranges": [{"to": 1}, {"from": 1}]}},
+        }
+        raw = searcher.aggregate(query, aggs)
+        stock = raw["stock"]["buckets"]
+        return {
+            "vendor": {b["key"]: b["doc_count"] for b in raw["vendor"]["buckets"]},
+            "category": {b["key"]: b["doc_count"] for b in raw["category"]["buckets"]},
+            "price": [
+                (lo, hi, b["doc_count"]) for (lo, hi), b in zip(PRICE_RANGES, raw["price"]["buckets"], strict=True)
+            ],
+            "in_stock": {"true": stock[1]["doc_count"], "false": stock[0]["doc_count"]},
+        }
+
+    def vendor_counts(self, plan: SearchPlan) -> dict[str, int]:
+        query = self.build_query(plan, with_boosts=False)
+        size = len(plan.filters.vendor_ids) if plan.filters.vendor_ids is not None else 65_000
+        raw = self.gen.searcher.aggregate(query, {"v": {"terms": {"field": "vendor_id", "size": max(size, 1)}}})
+        return {b["key"]: b["doc_count"] for b in raw["v"]["buckets"]}
+
+    def suggest(self, words: list[str], prefix: str, limit: int) -> list[str]:
+        schema = self.schema
+        clauses = [(Occur.Must, Query.term_query(schema, SUGGEST_FIELD, prefix, index_option="basic"))]
+        clauses += [(Occur.Must, Query.term_query(schema, SUGGEST_FIELD, w, index_option="basic")) for w in words]
+        clauses.append((Occur.Must, Query.const_score_query(Query.term_query(schema, "state", LIVE), 0.0)))
+        clauses.append((Occur.Should, Query.const_score_query(_in_stock(schema), 1.0)))
+        searcher = self.gen.searcher
+        result = searcher.search(Query.boolean_query(clauses), limit=limit * 5, count=False)
+        titles: dict[str, None] = {}
+        for _score, address in result.hits:
+            titles.setdefault(_load(searcher.doc(address)).title, None)
+            if len(titles) >= limit:
+                break
+        return list(titles)
+
+    def stats(self) -> dict[str, Any]:
+        searcher = self.gen.searcher
+        size = sum(
+            os.path.getsize(os.path.join(dirpath, name))
+            for dirpath, _dirs, names in os.walk(self.gen.path)
+            for name in names
+        )
+        live = searcher.search(Query.term_query(self.schema, "state", LIVE), limit=0).count
+        return {
+            "backend": self.name,
+            "documents": live,
+            "tombstones": searcher.num_docs - live,
+            "segments": searcher.num_segments,
+            "size_bytes": size,
+            "generation": os.path.basename(self.gen.path),
+        }
+
+    def close(self) -> None:
+        self.gen.close()
+
+
+class TantivyBuilder:
+    """The next generation, filled by a rebuild while the current one keeps answering."""
+
+    def __init__(self, backend: TantivyBackend, name: str, gen: _Generation):
+        self.backend, self.name, self.gen = backend, name, gen
+        self._uncommitted = 0
+
+    def write(self, docs: list[ProductDoc]) -> None:
+        for doc in docs:
+            self.gen.writer.delete_documents_by_term("id", doc.id)
+            self.gen.writer.add_document(to_tantivy(doc))
+        self._uncommitted += len(docs)
+
+    def get(self, ids: Iterable[str]) -> dict[str, ProductDoc]:
+        self.commit()
+        searcher = self.gen.searcher
+        ids = list(ids)
+        result = searcher.search(Query.term_set_query(self.backend.schema, "id", ids), limit=max(len(ids), 1))
+        return {d.id: d for d in (_load(searcher.doc(a)) for _s, a in result.hits)}
+
+    def commit(self) -> None:
+        if self._uncommitted:
+            self.gen.writer.commit()
+            self.gen.index.reload()
+            self.gen.searcher = self.gen.index.searcher()
+            self._uncommitted = 0
+
+    def finish(self) -> None:
+        self.gen.writer.commit()
+        self.gen.index.reload()
+        self.gen.searcher = self.gen.index.searcher()
+        self.backend._switch_to(self.name, self.gen)
+
+    def abort(self) -> None:
+        self.gen.close()
+        shutil.rmtree(self.gen.path, ignore_errors=True)
+
+
+def _load(document: tantivy.Document) -> ProductDoc:
+    return ProductDoc.from_json(json.loads(bytes(document["doc"][0])))
+
+
+def _in_stock(schema) -> Query:
+    return Query.range_query(schema, "available", tantivy.FieldType.Integer, 1, None)
+
+
+def _range_spec(lo: float | None, hi: float | None) -> dict[str, float]:
+    spec = {}
+    if lo is not None:
+        spec["from"] = lo
+    if hi is not None:
+        spec["to"] = hi
+    return spec
+
+
+__all__ = ["TantivyBackend", "GONE", "LIVE"]

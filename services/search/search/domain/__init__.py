@@ -1,0 +1,1 @@
+"""The pure core of search: analysis, the field description, the query model and ranking rules (no I/O)."""

@@ -1,0 +1,147 @@
+"""A product as the index holds it, and the rules that decide when it must be re-indexed."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+from . import analysis
+from .fields import COMPOUND_PARTS, EDGE_PREFIX, GERMAN, GONE, LIVE, TEXT_FIELDS
+
+CATEGORY_SEPARATOR = " > "
+
+
+def product_id(vendor_id: str, sku: str) -> str:
+    return f"{vendor_id}/{sku}"
+
+
+@dataclass(frozen=True)
+class ProductDoc:
+    vendor_id: str
+    sku: str
+    gtin: str
+    title: str
+    description: str
+    brand: str
+    category: str
+    price: str
+    attributes: dict[str, str] = field(default_factory=dict)
+    available: int = 0
+    stock_version: int = 0
+    changed_at: float = 0.0
+    state: str = LIVE
+
+    @property
+    def id(self) -> str:
+        return product_id(self.vendor_id, self.sku)
+
+    @property
+    def live(self) -> bool:
+        return self.state == LIVE
+
+    @classmethod
+    def from_event_data(cls, data: dict[str, Any], changed_at: float) -> ProductDoc:
+        """From a ``product_upserted`` event's data or a catalog stream row (which has the same fields)."""
+        return cls(
+            vendor_id=data["vendor_id"],
+            sku=data["sku"],
+            gtin=data.get("gtin", ""),
+            title=data["title"],
+            description=data.get("description", "") or "",
+            brand=data.get("brand", "") or "",
+            category=data["category"],
+            price=str(data["price"]),
+            attributes={str(k): str(v) for k, v in (data.get("attributes") or {}).items()},
+            available=int(data.get("available", 0) or 0),
+            changed_at=changed_at,
+            state=LIVE if data.get("published", True) else GONE,
+        )
+
+    def tombstone(self, changed_at: float) -> ProductDoc:
+        return replace(self, state=GONE, changed_at=changed_at)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ProductDoc:
+        return cls(**data)
+
+    def searchable_fingerprint(self) -> str:
+        """Everything a search can see of the product; equal fingerprints need no re-index."""
+        seen = self.to_json()
+        seen.pop("stock_version")
+        seen.pop("changed_at")
+        return hashlib.sha1(json.dumps(seen, sort_keys=True).encode()).hexdigest()
+
+    # --- what feeds the fields ----------------------------------------------------------------------
+
+    def source_text(self, source: str) -> str:
+        if source == "attributes":
+            return " ".join(f"{k} {v}" for k, v in self.attributes.items())
+        if source == "category":
+            return self.category.replace(CATEGORY_SEPARATOR, " ")
+        return getattr(self, source)
+
+    def category_paths(self) -> list[str]:
+        return category_paths(self.category)
+
+    def analysed_fields(self) -> dict[str, list[str]]:
+        """The tokens of every text field, analysed as :mod:`search.domain.fields` describes."""
+        out: dict[str, list[str]] = {}
+        for f in TEXT_FIELDS:
+            texts = [self.source_text(s) for s in f.sources]
+            if f.analyzer == GERMAN:
+                out[f.name] = [t for text in texts for t in analysis.stems(text)]
+            elif f.analyzer == COMPOUND_PARTS:
+                out[f.name] = analysis.compound_parts(texts)
+            elif f.analyzer == EDGE_PREFIX:
+                out[f.name] = [p for text in texts for p in analysis.edge_prefixes(text)]
+        return out
+
+
+def category_paths(category: str) -> list[str]:
+    levels = [level.strip() for level in category.split(CATEGORY_SEPARATOR.strip())]
+    return [CATEGORY_SEPARATOR.join(levels[: i + 1]) for i in range(len(levels))]
+
+
+@dataclass(frozen=True)
+class StockUpdate:
+    vendor_id: str
+    sku: str
+    available: int
+    version: int
+    occurred_at: float
+
+    @property
+    def id(self) -> str:
+        return product_id(self.vendor_id, self.sku)
+
+
+def apply_upsert(current: ProductDoc | None, incoming: ProductDoc) -> ProductDoc | None:
+    """The document after a product event, or None when nothing a search sees changes (or it is stale).
+
+    Stock is owned by ``stock_changed`` (it carries versions): once one was applied, an upsert keeps it.
+    """
+    if current is not None:
+        if incoming.changed_at < current.changed_at:
+            return None  # an older product event delivered late
+        if current.stock_version > 0:
+            incoming = replace(incoming, available=current.available, stock_version=current.stock_version)
+        if incoming.searchable_fingerprint() == current.searchable_fingerprint():
+            return None
+    elif not incoming.live:
+        return incoming  # remember the withdrawal so a late older upsert cannot bring it back
+    return incoming
+
+
+def apply_stock(current: ProductDoc | None, update: StockUpdate) -> ProductDoc | None:
+    """The document after a stock change, or None when it is unknown, stale or changes nothing visible."""
+    if current is None or update.version <= current.stock_version:
+        return None
+    changed = replace(current, available=update.available, stock_version=update.version)
+    if changed.available == current.available:
+        return None  # only the version moved: nothing to re-index (the version is kept on the next write)
+    return changed

@@ -1,0 +1,26 @@
+"""Ranking rules shared by both backends: how strongly each signal counts (tuned on the Lindenau set)."""
+
+from __future__ import annotations
+
+IN_STOCK_BOOST = 1.0  # added to the score of an offer that is on the shelf
+#: (radius km, added score): nearer shops rank first among otherwise equal offers
+DISTANCE_RINGS: tuple[tuple[float, float], ...] = ((1.0, 0.6), (3.0, 0.4), (10.0, 0.2))
+PHRASE_BOOST = 2.0  # query words next to each other in the title
+PHRASE_SLOP = 1
+COMPOUND_SPLIT_WEIGHT = 0.8  # "regenjacke" meeting "Regen" and "Jacke" as separate words
+MAX_TYPO_EXPANSIONS = 3
+FIELD_TIE_BREAKER = 0.3  # a word found in several fields counts a bit more than in its best one
+FACET_VENDOR_SIZE = 50
+
+
+def typo_weight(distance: int) -> float:
+    return 0.7 if distance <= 1 else 0.5
+
+
+def minimum_match(words: int) -> int:
+    """How many query words a product must match: all of short queries, most of long ones."""
+    if words <= 2:
+        return words
+    if words <= 4:
+        return words - 1
+    return max(1, round(words * 0.6))

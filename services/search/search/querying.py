@@ -1,0 +1,162 @@
+"""Use cases of the shopper: search and suggest, over any backend."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+from .domain import analysis
+from .domain.products import ProductDoc, category_paths
+from .domain.query import Filters, SearchPlan, SearchRequest, build_text_plan
+from .ports import BackendResult, SearchBackend
+from .vendor_directory import VendorDirectory
+
+MAX_SUGGESTIONS = 20
+
+
+def plan_for(request: SearchRequest, backend: SearchBackend, vendors: VendorDirectory, now: datetime) -> SearchPlan:
+    groups, minimum, gtin, phrase = build_text_plan(request.q, backend)
+    return SearchPlan(
+        groups=groups,
+        minimum_match=minimum,
+        gtin=gtin,
+        phrase=phrase,
+        filters=Filters(
+            category=request.category,
+            vendor_ids=vendors.allowed(request, now),
+            in_stock=request.in_stock,
+            price_min=request.price_min,
+            price_max=request.price_max,
+        ),
+        vendor_boosts=vendors.distance_rings(request.lat, request.lon) if request.has_position else (),
+        sort=request.sort,
+        offset=request.offset,
+        limit=request.per_page,
+        facets=request.facets,
+    )
+
+
+def search(
+    raw_query: Any, backend: SearchBackend, vendors: VendorDirectory, now: datetime | None = None
+) -> dict[str, Any]:
+    """Answer a ``search(query)`` RPC. Raises InvalidInput for a bad query; an empty query matches nothing."""
+    request = SearchRequest.parse(raw_query)
+    now = now or datetime.now(UTC)
+    if not request.q and not (request.category or request.vendor_id):
+        return _empty(request)
+    plan = plan_for(request, backend, vendors, now)
+    if request.q and plan.matches_everything:
+        return _empty(request)  # only stop words or punctuation: nothing to look for
+    if plan.filters.vendor_ids is not None and not plan.filters.vendor_ids:
+        return _empty(request)
+    result = _run(plan, request, backend, vendors)
+    if result.total == 0 and plan.groups and plan.minimum_match > 1:
+        result = _run(replace(plan, minimum_match=1), request, backend, vendors)  # relax a long query
+    return {
+        "total": result.total,
+        "page": request.page,
+        "per_page": request.per_page,
+        "hits": [_hit(doc, score, request, vendors) for doc, score in result.hits],
+        "facets": _facets(result, request, vendors) if request.facets else {},
+    }
+
+
+def _run(plan: SearchPlan, request: SearchRequest, backend: SearchBackend, vendors: VendorDirectory) -> BackendResult:
+    if plan.sort == "distance":
+        return _by_distance(plan, request, backend, vendors)
+    return backend.execute(plan)
+
+
+def _by_distance(
+    plan: SearchPlan, request: SearchRequest, backend: SearchBackend, vendors: VendorDirectory
+) -> BackendResult:
+    """Nearest shop first, by relevance within a shop: walk the shops by distance, fetch only the page."""
+    counts = backend.vendor_counts(plan)
+    ordered = [(v, counts[v]) for v, _d in vendors.by_distance(request.lat, request.lon, frozenset(counts))]
+    first = backend.execute(replace(plan, limit=0, offset=0, sort="relevance"))
+    hits: list[tuple[ProductDoc, float]] = []
+    skip, need = plan.offset, plan.limit
+    for vendor_id, count in ordered:
+        if need <= 0:
+            break
+        if skip >= count:
+            skip -= count
+            continue
+        one_shop = replace(
+            plan,
+            filters=replace(plan.filters, vendor_ids=frozenset([vendor_id])),
+            sort="relevance",
+            offset=skip,
+            limit=min(need, count - skip),
+            facets=False,
+        )
+        page = backend.execute(one_shop).hits
+        hits.extend(page)
+        need -= len(page)
+        skip = 0
+    return BackendResult(total=first.total, hits=hits, facets=first.facets)
+
+
+def _hit(doc: ProductDoc, score: float, request: SearchRequest, vendors: VendorDirectory) -> dict[str, Any]:
+    vendor = vendors.get(doc.vendor_id)
+    distance = None
+    if vendor is not None and request.has_position:
+        distance = round(vendor.distance_km(request.lat, request.lon), 3)
+    return {
+        "id": doc.id,
+        "vendor_id": doc.vendor_id,
+        "vendor_name": vendor.name if vendor else None,
+        "sku": doc.sku,
+        "gtin": doc.gtin,
+        "title": doc.title,
+        "brand": doc.brand,
+        "category": doc.category,
+        "description": doc.description,
+        "attributes": doc.attributes,
+        "price": doc.price,
+        "currency": "EUR",
+        "available": doc.available,
+        "in_stock": doc.available > 0,
+        "distance_km": distance,
+        "fulfilment": list(vendor.fulfilment) if vendor else [],
+        "score": round(score, 4),
+    }
+
+
+def _facets(result: BackendResult, request: SearchRequest, vendors: VendorDirectory) -> dict[str, Any]:
+    raw = result.facets
+    if not raw:
+        return {}
+    depth = len(category_paths(request.category)) if request.category else 0
+    categories = [
+        {"value": path, "count": n} for path, n in raw["category"].items() if len(category_paths(path)) == depth + 1
+    ]
+    categories.sort(key=lambda c: (-c["count"], c["value"]))
+    return {
+        "category": categories,
+        "vendor": [
+            {"value": v, "name": (vendors.get(v).name if vendors.get(v) else None), "count": n}
+            for v, n in sorted(raw["vendor"].items(), key=lambda kv: (-kv[1], kv[0]))
+        ],
+        "price": [{"from": lo, "to": hi, "count": n} for lo, hi, n in raw["price"]],
+        "in_stock": raw["in_stock"],
+    }
+
+
+def _empty(request: SearchRequest) -> dict[str, Any]:
+    return {"total": 0, "page": request.page, "per_page": request.per_page, "hits": [], "facets": {}}
+
+
+def suggest(prefix: Any, limit: Any, backend: SearchBackend) -> dict[str, list[str]]:
+    """Titles that start with what the shopper typed so far (every word but the last complete)."""
+    from marktplatz_shared.errors import InvalidInput
+
+    if not isinstance(prefix, str) or len(prefix) > 100:
+        raise InvalidInput("prefix must be a string of at most 100 characters", {"prefix": ["invalid"]})
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_SUGGESTIONS:
+        raise InvalidInput(f"limit must be 1..{MAX_SUGGESTIONS}", {"limit": ["invalid"]})
+    typed = analysis.words(prefix)
+    if not typed:
+        return {"suggestions": []}
+    return {"suggestions": backend.suggest(typed[:-1][:5], typed[-1][:20], limit)}
