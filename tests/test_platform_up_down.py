@@ -11,14 +11,23 @@ SERVICES = ["catalog", "search", "orders", "notifications"]
 
 
 def platform(command, env):
-    return subprocess.run(["scripts/platform.sh", command], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=180)
+    return subprocess.run(
+        ["scripts/platform.sh", command], cwd=ROOT, env=env, capture_output=True, text=True, timeout=180
+    )
 
 
 def test_up_is_idempotent_and_down_leaves_no_process(amqp_uri, tmp_path):
-    env = dict(os.environ, AMQP_URI=amqp_uri, MARKTPLATZ_VAR=str(tmp_path / "var"), SERVICES=" ".join(SERVICES),
-               METRICS_PORT="0", CATALOG_METRICS_PORT="0", SEARCH_METRICS_PORT="0", ORDERS_METRICS_PORT="0",
-               NOTIFICATIONS_METRICS_PORT="0")
+    env = dict(
+        os.environ,
+        AMQP_URI=amqp_uri,
+        MARKTPLATZ_VAR=str(tmp_path / "var"),
+        SERVICES=" ".join(SERVICES),
+        METRICS_PORT="0",
+        CATALOG_METRICS_PORT="0",
+        SEARCH_METRICS_PORT="0",
+        ORDERS_METRICS_PORT="0",
+        NOTIFICATIONS_METRICS_PORT="0",
+    )
     try:
         first = platform("up", env)
         assert first.returncode == 0, first.stdout + first.stderr
