@@ -4,7 +4,7 @@ consumer with a reliable handler whose effects are counted in its own database."
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from marktplatz_shared.consumer import reliable_handler
+from marktplatz_shared.consumer import PermanentFailure, reliable_handler
 from marktplatz_shared.db import Database, kernel_metadata, make_engine, transaction
 from marktplatz_shared.logs import CorrelationId
 from marktplatz_shared.metrics import Metrics
@@ -76,6 +76,8 @@ class ProbeConsumer:
             if found.rowcount == 0:
                 tx.session.execute(insert(attempts).values(event_id=event.event_id, count=1))
             tried = tx.session.execute(select(attempts.c.count).where(attempts.c.event_id == event.event_id)).scalar()
+        if sku.startswith("permanent"):
+            raise PermanentFailure(f"{sku} can never be handled")
         if sku.startswith("always-fail"):
             raise RuntimeError(f"cannot handle {sku}")
         if sku.startswith("fail-twice") and tried <= 2:

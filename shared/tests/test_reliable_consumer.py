@@ -175,3 +175,13 @@ def test_with_quorum_queues_handling_retries_and_dead_letters_work_alike(
     types = dict(line.split() for line in listing.splitlines() if line.strip() and "\t" in line)
     assert types["evt-catalog-product_withdrawn--probe.on_product_withdrawn"] == "quorum"
     assert types["probe.dead-letters"] == "quorum"
+
+
+def test_a_permanent_failure_is_dead_lettered_at_once_without_retries(consumer, consumer_db, amqp_uri):
+    item = sku("permanent")
+    publish_event(amqp_uri, item)
+    letters = wait_for(lambda: list_dead_letters(amqp_uri, "probe"), message="a dead letter")
+    assert letters[0].attempts == 1
+    assert f"PermanentFailure: {item} can never be handled" in letters[0].error
+    with consumer_db.connect() as conn:
+        assert conn.exec_driver_sql("select count from probe_attempts").scalar() == 1
