@@ -14,12 +14,12 @@ service="${MARKTPLATZ_SERVICE:?MARKTPLATZ_SERVICE is not set}"
 command="${1:-start}"
 broker_wait="${BROKER_WAIT_SECONDS:-120}"
 
+# the module whose migrate() applies this service's Alembic migrations (the gateway's image names its own)
+migrate_module="${MARKTPLATZ_MIGRATE_MODULE:-${service}.service}"
+
 migrate() {
-    if [ "$service" = gateway ]; then
-        return 0  # the gateway owns no database
-    fi
-    echo "marktplatz-start: migrating $service"
-    python -c "from ${service}.service import migrate; migrate()"
+    echo "marktplatz-start: migrating $service ($migrate_module)"
+    python -c "from ${migrate_module} import migrate; migrate()"
 }
 
 case "$command" in
