@@ -40,6 +40,16 @@ def current_correlation_id() -> str | None:
     return _current.get()
 
 
+def bind_correlation_id(correlation_id: str | None) -> contextvars.Token:
+    """Make ``correlation_id`` the current one outside nameko (an HTTP request in the gateway); pass the
+    returned token to ``unbind_correlation_id`` when the request ends."""
+    return _current.set(correlation_id)
+
+
+def unbind_correlation_id(token: contextvars.Token) -> None:
+    _current.reset(token)
+
+
 class CorrelationFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.correlation_id = _current.get()
