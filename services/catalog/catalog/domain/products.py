@@ -64,7 +64,7 @@ def validate_product(data: Any) -> dict[str, Any]:
         data["price"] = str(price)
     except ValueError as exc:
         problems["price"] = [str(exc)]
-        data.pop("price", None)
+        data["price"] = "0.00"  # a stand-in, so the other fields are checked too
     try:
         product = load(ProductData, data, "product")
     except InvalidInput as exc:  # name every problem at once: the contract's and ours
