@@ -79,7 +79,8 @@ class MaildirTransport:
 
     def send(self, message: EmailMessage) -> None:
         try:
-            os.makedirs(self.path, exist_ok=True)
-            mailbox.Maildir(self.path, create=True).add(message)
+            for folder in ("tmp", "new", "cur"):
+                os.makedirs(os.path.join(self.path, folder), exist_ok=True)
+            mailbox.Maildir(self.path, create=False).add(message)
         except OSError as exc:
             raise DeliveryFailed(f"cannot write to Maildir {self.path}: {exc}") from exc
