@@ -74,7 +74,7 @@ def _by_distance(
     """Nearest shop first, by relevance within a shop: walk the shops by distance, fetch only the page."""
     counts = backend.vendor_counts(plan)
     ordered = [(v, counts[v]) for v, _d in vendors.by_distance(request.lat, request.lon, frozenset(counts))]
-    first = backend.execute(replace(plan, limit=0, offset=0, sort="relevance"))
+    first = backend.execute(replace(plan, limit=1, offset=0, sort="relevance"))
     hits: list[tuple[ProductDoc, float]] = []
     skip, need = plan.offset, plan.limit
     for vendor_id, count in ordered:

@@ -1,18 +1,24 @@
-"""The nameko entrypoint of the search service: thin, it parses, calls a handler, returns."""
+"""The nameko entrypoints of the search service: thin, they parse, call a use case, return."""
 
 import os
+from datetime import UTC, datetime
 
-from nameko.rpc import rpc
+from nameko.rpc import RpcProxy, rpc
 
 from marktplatz_shared.config import SettingsProvider
+from marktplatz_shared.consumer import reliable_handler
 from marktplatz_shared.db import Database, database_url
+from marktplatz_shared.errors import InvalidInput
 from marktplatz_shared.logs import CorrelationId
 from marktplatz_shared.metrics import Metrics
-from marktplatz_shared.outbox import OutboxRelay
 
+from .adapters import tables
+from .domain.vendors import Vendor
+from .engine import SearchEngine
 from .settings import SearchSettings
 
 MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
+INDEX_COMMIT_TIMEOUT = 30.0
 
 
 class SearchService:
@@ -20,13 +26,86 @@ class SearchService:
 
     settings = SettingsProvider(SearchSettings)
     db = Database(migrations=MIGRATIONS)
-    relay = OutboxRelay()
+    index = SearchEngine()
+    catalog = RpcProxy("catalog")
     metrics = Metrics()
     correlation_id = CorrelationId()
 
     @rpc
     def health(self):
         return {"service": self.name, "status": "ok"}
+
+    # --- shoppers ---------------------------------------------------------------------------------------
+
+    @rpc
+    def search(self, query):
+        return self.index.search(query)
+
+    @rpc
+    def suggest(self, prefix, limit=10):
+        from .querying import suggest
+
+        return suggest(prefix, limit, self.index.backend)
+
+    # --- operators --------------------------------------------------------------------------------------
+
+    @rpc
+    def stats(self):
+        return self.index.stats()
+
+    @rpc
+    def query_report(self, since, until, limit=20):
+        try:
+            start, end = datetime.fromisoformat(since), datetime.fromisoformat(until)
+        except (TypeError, ValueError):
+            raise InvalidInput("since and until must be ISO 8601 times", {"since": ["invalid"]}) from None
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 1000:
+            raise InvalidInput("limit must be 1..1000", {"limit": ["invalid"]})
+        start = start if start.tzinfo else start.replace(tzinfo=UTC)
+        end = end if end.tzinfo else end.replace(tzinfo=UTC)
+        self.index.flush_query_log()
+        return tables.query_report(self.index.engine, start, end, limit)
+
+    @rpc
+    def rebuild(self):
+        """Rebuild the index from catalog's product stream and switch it in; search answers throughout."""
+        return self.index.rebuild(self.catalog)
+
+    # --- catalog events ---------------------------------------------------------------------------------
+
+    def _index(self, event, change):
+        """Apply a change, wait for its commit, then claim the event (see search.indexing for why this order)."""
+        if self.index.already_processed(self.db.consumer, event.event_id):
+            return
+        change(self.index.pipeline).wait(INDEX_COMMIT_TIMEOUT)
+        with self.db.once(event):
+            pass
+
+    @reliable_handler("catalog", "product_upserted")
+    def on_product_upserted(self, event):
+        self._index(event, lambda p: p.product_upserted(event.data, event.occurred_at))
+
+    @reliable_handler("catalog", "product_withdrawn")
+    def on_product_withdrawn(self, event):
+        self._index(event, lambda p: p.product_withdrawn(event.data["vendor_id"], event.data["sku"], event.occurred_at))
+
+    @reliable_handler("catalog", "stock_changed")
+    def on_stock_changed(self, event):
+        self._index(event, lambda p: p.stock_changed(event.data["lines"], event.occurred_at))
+
+    @reliable_handler("catalog", "vendor_registered")
+    def on_vendor_registered(self, event):
+        self._vendor(event)
+
+    @reliable_handler("catalog", "vendor_updated")
+    def on_vendor_updated(self, event):
+        self._vendor(event)
+
+    def _vendor(self, event):
+        vendor = Vendor.from_data(event.data)
+        with self.db.once(event) as tx:
+            tables.save_vendor(tx.session, vendor, event.occurred_at)
+        self.index.put_vendor(vendor)
 
 
 def migrate(url: str | None = None) -> None:

@@ -95,7 +95,7 @@ def query_words(text: str) -> list[str]:
 def _parts_of_word(word: str) -> tuple[str, ...]:
     if len(word) < MIN_COMPOUND or not word.isalpha():
         return ()
-    pieces = {word[:i] for i in range(MIN_PREFIX_PART, len(word) - MIN_SUFFIX_PART + 1)}
+    pieces = {stem(word[:i]) for i in range(MIN_PREFIX_PART, len(word) - MIN_SUFFIX_PART + 1)}
     pieces.update(stem(word[i:]) for i in range(MIN_PREFIX_PART - 1, len(word) - MIN_SUFFIX_PART + 1))
     pieces.discard(stem(word))
     return tuple(sorted(pieces))

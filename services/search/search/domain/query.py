@@ -206,11 +206,9 @@ def build_text_plan(q: str, vocabulary: Vocabulary) -> tuple[tuple[TermGroup, ..
     known = vocabulary.known(set(qstems)) if qstems else set()
     groups = []
     for word, s in zip(qwords, qstems, strict=True):
-        alternatives: list[Alternative] = []
-        if s not in known:
-            alternatives.extend(_compound_alternatives(word, vocabulary))
-            if not alternatives:
-                alternatives.extend(_typo_alternatives(s, vocabulary))
+        alternatives = _compound_alternatives(word, vocabulary)
+        if s not in known and not alternatives:
+            alternatives.extend(_typo_alternatives(word, s, vocabulary))
         groups.append(TermGroup(word, s, tuple(alternatives)))
     return tuple(groups), ranking.minimum_match(len(groups)), None, tuple(qstems)
 
@@ -226,9 +224,14 @@ def _compound_alternatives(word: str, vocabulary: Vocabulary) -> list[Alternativ
     return []
 
 
-def _typo_alternatives(stem: str, vocabulary: Vocabulary) -> list[Alternative]:
-    distance = analysis.typo_distance(stem)
+def _typo_alternatives(word: str, stem: str, vocabulary: Vocabulary) -> list[Alternative]:
+    """Known terms within the tolerated edits of the word as typed or of its stem (a typo can fool the stemmer)."""
+    distance = analysis.typo_distance(word)
     if not distance:
         return []
-    found = sorted(vocabulary.similar(stem, distance), key=lambda t: t[1])[: ranking.MAX_TYPO_EXPANSIONS]
+    best: dict[str, int] = {}
+    for form in dict.fromkeys((stem, word)):
+        for term, d in vocabulary.similar(form, distance):
+            best[term] = min(d, best.get(term, d))
+    found = sorted(best.items(), key=lambda t: (t[1], t[0]))[: ranking.MAX_TYPO_EXPANSIONS]
     return [Alternative((term,), ranking.typo_weight(d)) for term, d in found]

@@ -1,5 +1,4 @@
-from sqlalchemy import MetaData
-
 from marktplatz_shared.migrations import run_env
+from search.adapters.tables import metadata
 
-run_env(MetaData())
+run_env(metadata)

@@ -1,0 +1,182 @@
+"""Wiring: the nameko dependency that owns the backend, the indexing pipeline, the vendors and the query log.
+
+Nothing connects at import time: the backend opens in ``start()``; ``stop()`` commits what is pending.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from nameko.extensions import DependencyProvider
+from sqlalchemy import select
+
+from marktplatz_shared.db import database_url, make_engine, processed_events_table
+
+from . import querying
+from .adapters import tables
+from .domain.vendors import Vendor
+from .indexing import IndexingPipeline
+from .metrics import QUERY_DURATION, ZERO_RESULT_QUERIES
+from .ports import SearchBackend
+from .rebuild import rebuild_index
+from .settings import SearchSettings
+from .vendor_directory import VendorDirectory
+
+log = logging.getLogger(__name__)
+
+VENDOR_RELOAD_INTERVAL = 10.0  # other replicas' vendor changes arrive through the database
+
+
+def run_blocking(fn):
+    """Run a long native call (an index commit) in a real thread, so the eventlet hub keeps serving."""
+    import eventlet.patcher
+
+    if eventlet.patcher.is_monkey_patched("thread"):
+        import eventlet.tpool
+
+        return eventlet.tpool.execute(fn)
+    return fn()
+
+
+def pause() -> None:
+    time.sleep(0)  # a green yield under eventlet
+
+
+def make_backend(settings: dict[str, Any]) -> SearchBackend:
+    if settings["SEARCH_BACKEND"] == "elasticsearch":
+        from .adapters.elasticsearch_backend import ElasticsearchBackend
+
+        if not settings.get("ELASTICSEARCH_URL"):
+            raise ValueError("SEARCH_BACKEND=elasticsearch needs ELASTICSEARCH_URL")
+        return ElasticsearchBackend.connect(settings["ELASTICSEARCH_URL"], settings["ELASTICSEARCH_INDEX"])
+    from .adapters.tantivy_backend import TantivyBackend
+
+    path = settings.get("SEARCH_INDEX_PATH") or os.path.join(os.environ.get("MARKTPLATZ_VAR", "var"), "search-index")
+    return TantivyBackend(path)
+
+
+class SearchEngine(DependencyProvider):
+    def setup(self):
+        self.settings = SearchSettings.from_config(self.container.config)
+        self.db_url = database_url(self.container.config, self.container.service_name)
+        self.running = False
+
+    def start(self):
+        self.engine = make_engine(self.db_url)
+        self.backend = make_backend(self.settings)
+        self.pipeline = IndexingPipeline(
+            self.backend,
+            interval=self.settings["SEARCH_COMMIT_INTERVAL"],
+            max_batch=self.settings["SEARCH_COMMIT_MAX_CHANGES"],
+            blocking=run_blocking,
+        )
+        self.vendors = VendorDirectory(tables.load_vendors(self.engine))
+        self._query_log: list[dict[str, Any]] = []
+        self.running = True
+        self.container.spawn_managed_thread(self.pipeline.run, identifier="search.index_commits")
+        self.container.spawn_managed_thread(self._housekeeping, identifier="search.housekeeping")
+
+    def stop(self):
+        if not self.running:
+            return
+        self.running = False
+        self.pipeline.stop()
+        self.pipeline.flush()
+        self.flush_query_log()
+        self.backend.close()
+        self.engine.dispose()
+
+    def kill(self):
+        self.stop()
+
+    def get_dependency(self, worker_ctx):
+        return self
+
+    # --- background work ------------------------------------------------------------------------------
+
+    def _housekeeping(self):
+        interval = self.settings["SEARCH_QUERY_LOG_FLUSH_INTERVAL"]
+        last_vendor_reload = time.monotonic()
+        while self.running:
+            time.sleep(interval)
+            try:
+                self.flush_query_log()
+                if time.monotonic() - last_vendor_reload >= VENDOR_RELOAD_INTERVAL:
+                    self.vendors.replace_all(tables.load_vendors(self.engine))
+                    last_vendor_reload = time.monotonic()
+            except Exception:  # noqa: BLE001 - retried on the next round
+                log.exception("search housekeeping failed")
+
+    def flush_query_log(self) -> None:
+        rows, self._query_log = self._query_log, []
+        try:
+            tables.record_queries(self.engine, rows)
+        except Exception:
+            self._query_log = rows + self._query_log
+            raise
+
+    # --- use cases, as the entrypoints call them ----------------------------------------------------------
+
+    def already_processed(self, consumer: str, event_id: str) -> bool:
+        with self.engine.connect() as conn:
+            found = conn.execute(
+                select(processed_events_table.c.event_id).where(
+                    (processed_events_table.c.consumer == consumer) & (processed_events_table.c.event_id == event_id)
+                )
+            ).first()
+        return found is not None
+
+    def search(self, raw_query: Any) -> dict[str, Any]:
+        started = time.perf_counter()
+        result = querying.search(raw_query, self.backend, self.vendors)
+        elapsed = time.perf_counter() - started
+        QUERY_DURATION.labels(self.backend.name).observe(elapsed)
+        q = (raw_query.get("q") or "").strip().lower()[:200]
+        if q:
+            if result["total"] == 0:
+                ZERO_RESULT_QUERIES.inc()
+            self._query_log.append(
+                {
+                    "at": datetime.now(UTC),
+                    "q": q,
+                    "total": result["total"],
+                    "zero_results": result["total"] == 0,
+                    "latency_ms": round(elapsed * 1000, 3),
+                }
+            )
+        return result
+
+    def put_vendor(self, vendor: Vendor) -> None:
+        self.vendors.put(vendor)
+
+    def save_vendor_data(self, data: dict[str, Any]) -> None:
+        from sqlalchemy.orm import Session
+
+        vendor = Vendor.from_data(data)
+        with Session(self.engine) as session, session.begin():
+            tables.save_vendor(session, vendor, datetime.now(UTC))
+        self.vendors.put(vendor)
+
+    def rebuild(self, catalog) -> dict[str, Any]:
+        return rebuild_index(self.backend, self.pipeline, catalog, on_vendor=self.save_vendor_data, pause=pause)
+
+    def stats(self) -> dict[str, Any]:
+        from .metrics import INDEX_LAG
+
+        lag = {s.name: s.value for metric in INDEX_LAG.collect() for s in metric.samples}
+        count = lag.get("marktplatz_search_index_lag_seconds_count", 0)
+        return {
+            **self.backend.stats(),
+            "vendors": len(self.vendors),
+            "pending_changes": len(self.pipeline._pending.docs),
+            "index_lag": {
+                "observations": int(count),
+                "mean_seconds": round(lag.get("marktplatz_search_index_lag_seconds_sum", 0) / count, 4)
+                if count
+                else None,
+            },
+        }
