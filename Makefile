@@ -4,7 +4,7 @@ VENV := $(CURDIR)/.venv
 PIP := $(VENV)/bin/pip install -q -c $(CURDIR)/constraints.txt
 SERVICES := catalog search orders notifications
 PACKAGES := shared $(wildcard connectors/*) $(addprefix services/,$(SERVICES)) $(wildcard services/gateway)
-TEST_DIRS := shared $(wildcard connectors/*) $(addprefix services/,$(SERVICES)) $(wildcard services/gateway) tests
+TEST_DIRS := shared $(wildcard connectors/*) $(addprefix services/,$(SERVICES)) $(wildcard services/gateway) tests deploy
 
 .PHONY: install broker up down status demo lint test bench clean
 
