@@ -78,6 +78,22 @@ def flatten_messages(messages: Any, prefix: str = "") -> dict[str, list[str]]:
     return {prefix or "_schema": [str(messages)]}
 
 
+#: nameko sends exception arguments through str() unless they are strings, mappings or lists: these keys of a
+#: conflict's details are counts, so they become numbers again
+_COUNTS = {"requested", "available", "quantity", "on_hand", "reserved"}
+
+
+def _restore_counts(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {
+            k: int(v) if k in _COUNTS and isinstance(v, str) and v.lstrip("-").isdigit() else _restore_counts(v)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_restore_counts(v) for v in value]
+    return value
+
+
 def error_response(error: ApiError):
     body = {"code": error.code, "message": error.message, "fields": error.fields}
     if error.details:
@@ -95,7 +111,7 @@ def _retry_after() -> dict[str, str]:
 
 def from_platform_error(exc: platform_errors.PlatformError) -> ApiError:
     status = REMOTE_STATUS.get(type(exc).__name__, 500)
-    details = exc.details if isinstance(exc.details, dict) else {}
+    details = _restore_counts(exc.details) if isinstance(exc.details, dict) else {}
     if status == 422:
         return ApiError(422, exc.message, fields=flatten_messages(details) if details else {})
     if status == 503:
