@@ -1,17 +1,12 @@
-import os
-import sys
 import uuid
 
 import pytest
+from fake_catalog import CatalogDb, FakeCatalog
 from nameko.exceptions import deserialize_to_instance
 from nameko.standalone.rpc import ServiceRpcProxy
 
 from marktplatz_shared import errors
 from orders.service import OrdersService
-
-sys.path.insert(0, os.path.dirname(__file__))
-
-from fake_catalog import CatalogDb, FakeCatalog  # noqa: E402
 
 # the standalone proxies of the tests get the kernel's errors back with their details, as the gateway does
 for _cls in (errors.NotFound, errors.InvalidInput, errors.Conflict, errors.Unavailable):
@@ -43,7 +38,7 @@ def orders_db_url(new_db_url):
 
 
 @pytest.fixture
-def start_catalog(container_factory, amqp_uri, catalog_db):
+def start_catalog(catalog_db, container_factory, amqp_uri):  # databases first: dropped after the containers stop
     def start(**config):
         container = container_factory(
             FakeCatalog, {"AMQP_URI": amqp_uri, "DATABASE_URL": catalog_db.url, "max_workers": 20, **config}
@@ -55,7 +50,7 @@ def start_catalog(container_factory, amqp_uri, catalog_db):
 
 
 @pytest.fixture
-def start_orders(container_factory, amqp_uri, orders_db_url):
+def start_orders(orders_db_url, container_factory, amqp_uri):
     def start(**config):
         container = container_factory(
             OrdersService, {"AMQP_URI": amqp_uri, "DATABASE_URL": orders_db_url, **FAST, **config}
@@ -85,11 +80,3 @@ def market(catalog_db):
     catalog_db.add_vendor(shops["bikes"], "Fahrrad Kette", ["pickup", "delivery"])
     catalog_db.add_vendor(shops["tea"], "Teehaus Lindenau", ["pickup", "delivery"])
     return shops
-
-
-def shopper(name="Anna Schmidt", email="anna.schmidt@example.de", language="de"):
-    return {"name": name, "email": email, "phone": "+49 341 555 0101", "language": language}
-
-
-def line(vendor_id, sku, quantity=1):
-    return {"vendor_id": vendor_id, "sku": sku, "quantity": quantity}

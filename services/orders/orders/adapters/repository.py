@@ -98,7 +98,7 @@ def place(session: Session, order: Order, token_hash: str, now: datetime) -> boo
             shopper_phone=order.shopper.phone,
             language=order.shopper.language,
             total=money(order.total),
-            placed_at=now,
+            placed_at=order.created_at or now,
         )
     )
     if result.rowcount != 1:
