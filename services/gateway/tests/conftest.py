@@ -22,8 +22,9 @@ def fakes_uri():
         pytest.fail("RabbitMQ is not reachable: run `make broker` (the tests need a real broker)")
     vhost = f"mp-test-gateway-{uuid.uuid4().hex[:12]}"
     testing._rabbitmqctl("add_vhost", vhost)
-    testing._rabbitmqctl("set_permissions", "-p", vhost, urlsplit(testing.BROKER_URI).username or "guest", ".*",
-                         ".*", ".*")
+    testing._rabbitmqctl(
+        "set_permissions", "-p", vhost, urlsplit(testing.BROKER_URI).username or "guest", ".*", ".*", ".*"
+    )
     uri = testing._with_vhost(testing.BROKER_URI, vhost)
     reset_state()
     containers = [ServiceContainer(fake, {"AMQP_URI": uri}) for fake in FAKES]
@@ -99,8 +100,13 @@ def vendor_body(vendor_id, **extra):
 
 
 def product_body(**extra):
-    return {"gtin": "4012345678901", "title": "Vollmilch 1 l", "category": "Lebensmittel/Milch", "price": "1.29",
-            **extra}
+    return {
+        "gtin": "4012345678901",
+        "title": "Vollmilch 1 l",
+        "category": "Lebensmittel/Milch",
+        "price": "1.29",
+        **extra,
+    }
 
 
 @pytest.fixture

@@ -65,8 +65,14 @@ class FakeCatalog:
     def register_vendor(self, vendor):
         if vendor["vendor_id"] in STATE["vendors"]:
             raise Conflict(f"vendor {vendor['vendor_id']} exists")
-        stored = {"kind": "", "timezone": "Europe/Berlin", "opening_hours": {}, "contact_email": None,
-                  "webhook_url": None, **vendor}
+        stored = {
+            "kind": "",
+            "timezone": "Europe/Berlin",
+            "opening_hours": {},
+            "contact_email": None,
+            "webhook_url": None,
+            **vendor,
+        }
         STATE["vendors"][vendor["vendor_id"]] = stored
         return stored
 
@@ -97,8 +103,15 @@ class FakeCatalog:
         with _lock:
             old = STATE["products"].get(key)
             stock = old["stock"] if old else {"on_hand": 0, "reserved": 0, "sequence": -1}
-            STATE["products"][key] = {"description": "", "brand": "", "currency": "EUR", "attributes": {},
-                                      "published": True, **product, "stock": stock}
+            STATE["products"][key] = {
+                "description": "",
+                "brand": "",
+                "currency": "EUR",
+                "attributes": {},
+                "published": True,
+                **product,
+                "stock": stock,
+            }
         return _product_view(STATE["products"][key])
 
     @rpc
@@ -113,16 +126,21 @@ class FakeCatalog:
 
     @rpc
     def get_offers(self, refs):
-        return [_product_view(STATE["products"][(r["vendor_id"], r["sku"])]) for r in refs
-                if (r["vendor_id"], r["sku"]) in STATE["products"]]
+        return [
+            _product_view(STATE["products"][(r["vendor_id"], r["sku"])])
+            for r in refs
+            if (r["vendor_id"], r["sku"]) in STATE["products"]
+        ]
 
     @rpc
     def list_products(self, vendor_id, cursor=None, limit=100):
         self.get_vendor(vendor_id)
         skus = sorted(s for (v, s) in STATE["products"] if v == vendor_id and (cursor is None or s > cursor))
         page = skus[:limit]
-        return {"products": [_product_view(STATE["products"][(vendor_id, s)]) for s in page],
-                "next_cursor": page[-1] if len(skus) > limit else None}
+        return {
+            "products": [_product_view(STATE["products"][(vendor_id, s)]) for s in page],
+            "next_cursor": page[-1] if len(skus) > limit else None,
+        }
 
     @rpc
     def apply_stock_batch(self, vendor_id, mode, lines):
@@ -167,10 +185,21 @@ class FakeSearch:
                 continue
             if query.get("in_stock") and view["available"] <= 0:
                 continue
-            hits.append({"id": f"{vendor_id}/{sku}", "vendor_id": vendor_id,
-                         "vendor_name": STATE["vendors"][vendor_id]["name"], "sku": sku, "gtin": view["gtin"],
-                         "title": view["title"], "brand": view["brand"], "category": view["category"],
-                         "price": view["price"], "available": view["available"], "distance_km": None})
+            hits.append(
+                {
+                    "id": f"{vendor_id}/{sku}",
+                    "vendor_id": vendor_id,
+                    "vendor_name": STATE["vendors"][vendor_id]["name"],
+                    "sku": sku,
+                    "gtin": view["gtin"],
+                    "title": view["title"],
+                    "brand": view["brand"],
+                    "category": view["category"],
+                    "price": view["price"],
+                    "available": view["available"],
+                    "distance_km": None,
+                }
+            )
         if query.get("sort") == "price_asc":
             hits.sort(key=lambda h: Decimal(h["price"]))
         start = (query.get("page", 1) - 1) * query.get("per_page", 20)
@@ -181,7 +210,9 @@ class FakeSearch:
 
     @rpc
     def suggest(self, prefix, limit=10):
-        titles = sorted({p["title"] for p in STATE["products"].values() if p["title"].lower().startswith(prefix.lower())})
+        titles = sorted(
+            {p["title"] for p in STATE["products"].values() if p["title"].lower().startswith(prefix.lower())}
+        )
         return {"suggestions": titles[:limit]}
 
     @rpc
@@ -190,8 +221,12 @@ class FakeSearch:
 
     @rpc
     def query_report(self, since, until, limit=20):
-        return {"top_queries": [{"q": "milch", "count": 3}], "top_zero_result_queries": [{"q": "xyz", "count": 1}],
-                "count": len(STATE["queries"]), "latency_ms": {"p50": 1.0, "p99": 3.0}}
+        return {
+            "top_queries": [{"q": "milch", "count": 3}],
+            "top_zero_result_queries": [{"q": "xyz", "count": 1}],
+            "count": len(STATE["queries"]),
+            "latency_ms": {"p50": 1.0, "p99": 3.0},
+        }
 
 
 TRANSITIONS = {
@@ -222,8 +257,14 @@ class FakeOrders:
                 product = STATE["products"].get((line["vendor_id"], line["sku"]))
                 available = _product_view(product)["available"] if product else 0
                 if available < line["quantity"]:
-                    shortages.append({"vendor_id": line["vendor_id"], "sku": line["sku"],
-                                      "requested": line["quantity"], "available": available})
+                    shortages.append(
+                        {
+                            "vendor_id": line["vendor_id"],
+                            "sku": line["sku"],
+                            "requested": line["quantity"],
+                            "available": available,
+                        }
+                    )
             if shortages:
                 raise Conflict("not enough stock", {"shortages": shortages})
             order_id, token = uuid.uuid4().hex, secrets.token_urlsafe(16)
@@ -235,16 +276,35 @@ class FakeOrders:
                         continue
                     product = STATE["products"][(vendor_id, line["sku"])]
                     product["stock"]["reserved"] += line["quantity"]
-                    lines.append({"sku": line["sku"], "title": product["title"], "quantity": line["quantity"],
-                                  "unit_price": product["price"]})
+                    lines.append(
+                        {
+                            "sku": line["sku"],
+                            "title": product["title"],
+                            "quantity": line["quantity"],
+                            "unit_price": product["price"],
+                        }
+                    )
                 total = sum(Decimal(x["unit_price"]) * x["quantity"] for x in lines)
-                vendor_orders.append({"vendor_order_id": uuid.uuid4().hex[:12], "vendor_id": vendor_id,
-                                      "vendor_name": STATE["vendors"][vendor_id]["name"], "state": "placed",
-                                      "fulfilment": request["fulfilment"][vendor_id], "pickup_code": "4711",
-                                      "lines": lines, "total": f"{total:.2f}", "order_id": order_id})
-            public = {"order_id": order_id, "order_token": token, "shopper": request["shopper"],
-                      "vendor_orders": vendor_orders,
-                      "total": f"{sum(Decimal(v['total']) for v in vendor_orders):.2f}"}
+                vendor_orders.append(
+                    {
+                        "vendor_order_id": uuid.uuid4().hex[:12],
+                        "vendor_id": vendor_id,
+                        "vendor_name": STATE["vendors"][vendor_id]["name"],
+                        "state": "placed",
+                        "fulfilment": request["fulfilment"][vendor_id],
+                        "pickup_code": "4711",
+                        "lines": lines,
+                        "total": f"{total:.2f}",
+                        "order_id": order_id,
+                    }
+                )
+            public = {
+                "order_id": order_id,
+                "order_token": token,
+                "shopper": request["shopper"],
+                "vendor_orders": vendor_orders,
+                "total": f"{sum(Decimal(v['total']) for v in vendor_orders):.2f}",
+            }
             STATE["orders"][order_id] = {"idempotency_key": idempotency_key, "public": public}
             return public
 
@@ -270,9 +330,12 @@ class FakeOrders:
 
     @rpc
     def list_vendor_orders(self, vendor_id, state=None, cursor=None, limit=50):
-        found = [dict(vo, shopper=o["public"]["shopper"]) for o in STATE["orders"].values()
-                 for vo in o["public"]["vendor_orders"]
-                 if vo["vendor_id"] == vendor_id and state in (None, vo["state"])]
+        found = [
+            dict(vo, shopper=o["public"]["shopper"])
+            for o in STATE["orders"].values()
+            for vo in o["public"]["vendor_orders"]
+            if vo["vendor_id"] == vendor_id and state in (None, vo["state"])
+        ]
         return {"orders": found[:limit], "next_cursor": None}
 
     @rpc

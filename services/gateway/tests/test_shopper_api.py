@@ -7,8 +7,11 @@ from fakes import STATE
 def test_search_passes_every_filter_and_sort_to_the_search_service(client, shop):
     vendor_id, retailer = shop()
     client.put(f"/v1/vendors/{vendor_id}/products/milch", json=product_body(), headers=retailer)
-    client.post(f"/v1/vendors/{vendor_id}/stock", json={"mode": "report", "lines": [
-        {"sku": "milch", "quantity": 5, "sequence": 1}]}, headers=retailer)
+    client.post(
+        f"/v1/vendors/{vendor_id}/stock",
+        json={"mode": "report", "lines": [{"sku": "milch", "quantity": 5, "sequence": 1}]},
+        headers=retailer,
+    )
     answer = client.get(
         "/v1/search?q=milch&lat=51.3&lon=12.3&max_km=5&category=Lebensmittel&in_stock=true&price_min=0.5"
         f"&price_max=3&fulfilment=pickup&open_now=false&sort=distance&page=1&per_page=10&vendor_id={vendor_id}"
@@ -17,9 +20,22 @@ def test_search_passes_every_filter_and_sort_to_the_search_service(client, shop)
     assert answer.json["total"] == 1 and answer.json["hits"][0]["sku"] == "milch"
     assert "category" in answer.json["facets"]
     sent = STATE["queries"][-1]
-    assert sent == {"q": "milch", "lat": 51.3, "lon": 12.3, "max_km": 5.0, "category": "Lebensmittel",
-                    "in_stock": True, "price_min": "0.5", "price_max": "3", "fulfilment": "pickup",
-                    "open_now": False, "sort": "distance", "page": 1, "per_page": 10, "vendor_id": vendor_id}
+    assert sent == {
+        "q": "milch",
+        "lat": 51.3,
+        "lon": 12.3,
+        "max_km": 5.0,
+        "category": "Lebensmittel",
+        "in_stock": True,
+        "price_min": "0.5",
+        "price_max": "3",
+        "fulfilment": "pickup",
+        "open_now": False,
+        "sort": "distance",
+        "page": 1,
+        "per_page": 10,
+        "vendor_id": vendor_id,
+    }
 
 
 def test_search_refuses_invalid_filters_with_field_errors(client, services):
@@ -39,15 +55,23 @@ def test_product_detail_shows_availability_in_every_shop_with_the_same_gtin(clie
     (a, key_a), (b, key_b) = shop(), shop()
     client.put(f"/v1/vendors/{a}/products/m1", json=product_body(), headers=key_a)
     client.put(f"/v1/vendors/{b}/products/m2", json=product_body(price="1.19"), headers=key_b)
-    client.post(f"/v1/vendors/{b}/stock", json={"mode": "report", "lines": [
-        {"sku": "m2", "quantity": 7, "sequence": 1}]}, headers=key_b)
+    client.post(
+        f"/v1/vendors/{b}/stock",
+        json={"mode": "report", "lines": [{"sku": "m2", "quantity": 7, "sequence": 1}]},
+        headers=key_b,
+    )
     detail = client.get(f"/v1/products/{a}/m1")
     assert detail.status_code == 200
     assert "on_hand" not in detail.json and detail.json["vendor"]["open_now"] is True
     assert "contact_email" not in detail.json["vendor"]
     offers = {o["vendor_id"]: o for o in detail.json["offers"]}
-    assert offers[a]["available"] == 0 and offers[b] == {"vendor_id": b, "vendor_name": f"Laden {b}", "sku": "m2",
-                                                         "price": "1.19", "available": 7}
+    assert offers[a]["available"] == 0 and offers[b] == {
+        "vendor_id": b,
+        "vendor_name": f"Laden {b}",
+        "sku": "m2",
+        "price": "1.19",
+        "available": 7,
+    }
 
 
 def test_an_unknown_or_withdrawn_product_is_not_found(client, shop):
@@ -79,8 +103,11 @@ def checkout_body(vendor_id, quantity=1):
 def stocked_shop(client, shop, quantity=3):
     vendor_id, retailer = shop()
     client.put(f"/v1/vendors/{vendor_id}/products/milch", json=product_body(), headers=retailer)
-    client.post(f"/v1/vendors/{vendor_id}/stock", json={"mode": "report", "lines": [
-        {"sku": "milch", "quantity": quantity, "sequence": 1}]}, headers=retailer)
+    client.post(
+        f"/v1/vendors/{vendor_id}/stock",
+        json={"mode": "report", "lines": [{"sku": "milch", "quantity": quantity, "sequence": 1}]},
+        headers=retailer,
+    )
     return vendor_id, retailer
 
 
@@ -111,5 +138,6 @@ def test_checkout_beyond_stock_is_a_conflict_naming_the_shortages(client, shop):
     vendor_id, _ = stocked_shop(client, shop, quantity=1)
     answer = client.post("/v1/checkout", json=checkout_body(vendor_id, 5), headers={"Idempotency-Key": "k2"})
     assert answer.status_code == 409
-    assert answer.json["details"]["shortages"] == [{"vendor_id": vendor_id, "sku": "milch", "requested": 5,
-                                                    "available": 1}]
+    assert answer.json["details"]["shortages"] == [
+        {"vendor_id": vendor_id, "sku": "milch", "requested": 5, "available": 1}
+    ]
