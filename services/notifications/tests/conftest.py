@@ -85,12 +85,15 @@ class WebhookReceiver:
     def __init__(self):
         self.requests = []
         self.statuses = []
+        self.held = None
         receiver = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 receiver.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
+                if len(receiver.requests) == 1 and receiver.held is not None:
+                    receiver.held.wait(timeout=10)  # a receiver that does not answer in time
                 status = receiver.statuses.pop(0) if len(receiver.statuses) > 1 else (receiver.statuses or [200])[0]
                 self.send_response(status)
                 self.send_header("Content-Length", "2")
@@ -106,6 +109,14 @@ class WebhookReceiver:
     def url(self, path="/hooks/marktplatz"):
         return f"http://127.0.0.1:{self.server.server_address[1]}{path}"
 
+    def hold_first_request(self):
+        """Keep the first request waiting (until ``release()``) instead of answering it."""
+        self.held = threading.Event()
+
+    def release(self):
+        if self.held is not None:
+            self.held.set()
+
     def answer_with(self, *statuses):
         """Answer the next requests with ``statuses`` in turn; the last one repeats."""
         self.statuses = list(statuses)
@@ -116,6 +127,7 @@ def webhook_receiver():
     receiver = WebhookReceiver()
     receiver.thread.start()
     yield receiver
+    receiver.release()
     receiver.server.shutdown()
     receiver.server.server_close()
 
