@@ -6,7 +6,7 @@ SERVICES := catalog search orders notifications
 PACKAGES := shared $(wildcard connectors/*) $(addprefix services/,$(SERVICES)) $(wildcard services/gateway)
 TEST_DIRS := shared $(wildcard connectors/*) $(addprefix services/,$(SERVICES)) $(wildcard services/gateway) tests deploy
 
-.PHONY: install broker up down status demo lint test bench clean
+.PHONY: install broker up down status demo lint test bench bench-catalog clean
 
 install: $(VENV)/.installed  ## a .venv with the pinned dependencies and every package editable
 
@@ -43,6 +43,9 @@ test: install broker lint  ## ruff, then every suite against the real RabbitMQ (
 
 bench: install broker  ## benchmarks, each figure next to a baseline measured in the same run
 	@$(VENV)/bin/python -m bench
+
+bench-catalog: install broker  ## stock lines/s end to end (POS connector -> catalog -> stock_changed)
+	@$(VENV)/bin/python -W ignore -m bench catalog
 
 clean: down
 	rm -rf var
