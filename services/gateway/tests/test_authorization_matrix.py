@@ -62,7 +62,7 @@ def test_the_matrix_covers_every_endpoint_that_needs_a_key(app):
 
 @pytest.mark.parametrize(("method", "path", "body"), RETAILER_ENDPOINTS)
 def test_vendor_a_can_never_act_on_vendor_b(client, shop, method, path, body):
-    (a, key_a), (b, key_b) = shop(), shop()
+    (_, key_a), (b, key_b) = shop(), shop()
     url = path.format(v=b)
     assert client.open(url, method=method, json=body).status_code == 401
     refused = client.open(url, method=method, json=body, headers=key_a)
