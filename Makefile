@@ -44,6 +44,9 @@ test: install broker lint  ## ruff, then every suite against the real RabbitMQ (
 bench: install broker  ## benchmarks, each figure next to a baseline measured in the same run
 	@$(VENV)/bin/python -m bench
 
+bench-gateway: install broker  ## gateway requests/s and p50/p99 through gunicorn, next to the search RPC direct
+	@$(VENV)/bin/python -m bench gateway
+
 bench-catalog: install broker  ## stock lines/s end to end (POS connector -> catalog -> stock_changed)
 	@$(VENV)/bin/python -W ignore -m bench catalog
 
