@@ -28,6 +28,7 @@ from .domain.secrets import new_pickup_code, order_token, token_hash, token_matc
 from .domain.states import VENDOR_ACTIONS, Action, IllegalTransition, State, StockSettlement
 from .settings import (
     ACCEPT_WINDOW_SECONDS,
+    CATALOG_RPC_TIMEOUT,
     ORDER_TOKEN_SECRET,
     PERSONAL_DATA_RETENTION_SECONDS,
     PICKUP_WINDOW_SECONDS,
@@ -353,7 +354,9 @@ class Orders:
         now = self.clock()
         stale_before = now - timedelta(seconds=self.settings[STALE_CHECKOUT_SECONDS])
         with self.db.read() as session:
-            unsettled = repo.unsettled_vendor_orders(session, SWEEP_BATCH)
+            # the entrypoint that closed a vendor order settles it at once; the sweeper takes what is left
+            settled_at_once_by = now - timedelta(seconds=self.settings[CATALOG_RPC_TIMEOUT])
+            unsettled = repo.unsettled_vendor_orders(session, settled_at_once_by, SWEEP_BATCH)
             stale = repo.stale_pending(session, stale_before, SWEEP_BATCH)
             to_release = repo.releases_due(session, now, SWEEP_BATCH)
         done = 0

@@ -6,7 +6,8 @@ conditional UPDATE per line in one transaction), idempotent per order_ref; ``com
 ``release_reservation`` are idempotent; a release that arrives before its reserve leaves a tombstone so the
 late reserve reserves nothing. ``get_vendor`` and ``get_offers`` answer from the same tables.
 
-``FAKE_CATALOG_DELAY`` (seconds) makes every call slow, for the tests of a catalog that does not answer in time.
+``FAKE_CATALOG_RESERVE_DELAY`` (seconds) makes ``reserve`` slow, for the tests of a catalog that does not answer
+in time: the reservation is still made, late.
 """
 
 from __future__ import annotations
@@ -62,11 +63,10 @@ class FakeCatalog:
     config = Config()
 
     def _slow(self):
-        eventlet.sleep(float(self.config.get("FAKE_CATALOG_DELAY", 0)))
+        eventlet.sleep(float(self.config.get("FAKE_CATALOG_RESERVE_DELAY", 0)))
 
     @rpc
     def get_vendor(self, vendor_id):
-        self._slow()
         with self.db.read() as session:
             row = session.execute(select(vendors).where(vendors.c.vendor_id == vendor_id)).first()
         if row is None:
@@ -75,7 +75,6 @@ class FakeCatalog:
 
     @rpc
     def get_offers(self, refs):
-        self._slow()
         keys = {(r["vendor_id"], r["sku"]) for r in refs}
         with self.db.read() as session:
             rows = session.execute(select(stock)).all()
@@ -121,12 +120,10 @@ class FakeCatalog:
 
     @rpc
     def commit_reservation(self, order_ref):
-        self._slow()
         return self._finish(order_ref, "committed")
 
     @rpc
     def release_reservation(self, order_ref):
-        self._slow()
         return self._finish(order_ref, "released")
 
     def _finish(self, order_ref, status):
@@ -141,13 +138,20 @@ class FakeCatalog:
                 return {"status": status}
             if row.status != "reserved":
                 raise Conflict(f"reservation is {row.status}", {"status": row.status})
+            # conditional on the status: of two concurrent calls only one moves the stock
+            moved = tx.session.execute(
+                update(reservations)
+                .where(reservations.c.order_ref == order_ref, reservations.c.status == "reserved")
+                .values(status=status)
+            ).rowcount
+            if not moved:
+                return {"status": status}
             for line in json.loads(row.lines):
                 key = (stock.c.vendor_id == line["vendor_id"], stock.c.sku == line["sku"])
                 values = {"reserved": stock.c.reserved - line["quantity"]}
                 if status == "committed":
                     values["on_hand"] = stock.c.on_hand - line["quantity"]
                 tx.session.execute(update(stock).where(*key).values(**values))
-            tx.session.execute(update(reservations).where(reservations.c.order_ref == order_ref).values(status=status))
         return {"status": status}
 
 
@@ -209,6 +213,11 @@ class CatalogDb:
         with self.engine.connect() as conn:
             row = conn.execute(select(reservations).where(reservations.c.order_ref == order_ref)).first()
         return None if row is None else row.status
+
+    def reservation_count(self):
+        """Reservations of any status, tombstones of early releases included."""
+        with self.engine.connect() as conn:
+            return len(conn.execute(select(reservations.c.order_ref)).all())
 
     def active_reservations(self):
         with self.engine.connect() as conn:

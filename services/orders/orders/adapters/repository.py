@@ -281,10 +281,15 @@ def overdue_vendor_orders(session: Session, now: datetime, limit: int) -> list[s
     )
 
 
-def unsettled_vendor_orders(session: Session, limit: int) -> list[tuple[str, StockSettlement]]:
+def unsettled_vendor_orders(session: Session, closed_before: datetime, limit: int) -> list[tuple[str, StockSettlement]]:
+    """Vendor orders closed before ``closed_before`` whose commit or release catalog has not confirmed."""
     rows = session.execute(
         select(vendor_orders.c.vendor_order_id, vendor_orders.c.settlement)
-        .where(vendor_orders.c.settlement.is_not(None), vendor_orders.c.settled_at.is_(None))
+        .where(
+            vendor_orders.c.settlement.is_not(None),
+            vendor_orders.c.settled_at.is_(None),
+            vendor_orders.c.closed_at < closed_before,
+        )
         .limit(limit)
     ).all()
     return [(r.vendor_order_id, StockSettlement(r.settlement)) for r in rows]
