@@ -6,7 +6,7 @@ SERVICES := catalog search orders notifications
 PACKAGES := shared $(wildcard connectors/*) $(addprefix services/,$(SERVICES)) $(wildcard services/gateway)
 TEST_DIRS := shared $(wildcard connectors/*) $(addprefix services/,$(SERVICES)) $(wildcard services/gateway) tests deploy
 
-.PHONY: install broker up down status demo lint test bench bench-catalog clean
+.PHONY: install broker up down status demo lint test bench bench-catalog bench-orders clean
 
 install: $(VENV)/.installed  ## a .venv with the pinned dependencies and every package editable
 
@@ -49,6 +49,9 @@ bench-gateway: install broker  ## gateway requests/s and p50/p99 through gunicor
 
 bench-catalog: install broker  ## stock lines/s end to end (POS connector -> catalog -> stock_changed)
 	@$(VENV)/bin/python -W ignore -m bench catalog
+
+bench-orders: install broker  ## checkouts/s, p50/p99 and oversold units with 50 shoppers over 200 SKUs, next to raw RPC
+	@$(VENV)/bin/python -W ignore -m bench orders
 
 clean: down
 	rm -rf var

@@ -7,6 +7,7 @@ from nameko.timer import Timer
 
 from marktplatz_shared.config import SettingsProvider
 from marktplatz_shared.db import Database, database_url
+from marktplatz_shared.errors import Conflict, InvalidInput, NotFound, Unavailable
 from marktplatz_shared.logs import CorrelationId
 from marktplatz_shared.metrics import Metrics
 from marktplatz_shared.outbox import OutboxRelay
@@ -25,6 +26,9 @@ from .settings import (
 )
 
 MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
+
+#: answers to the caller, not faults of the service: nameko does not log them as unexpected errors
+EXPECTED = (Conflict, InvalidInput, NotFound, Unavailable)
 
 
 class ConfiguredTimer(Timer):
@@ -59,23 +63,23 @@ class OrdersService:
     def health(self):
         return {"service": self.name, "status": "ok"}
 
-    @rpc
+    @rpc(expected_exceptions=EXPECTED)
     def checkout(self, request, idempotency_key=None):
         return self.orders.checkout(request, idempotency_key)
 
-    @rpc
+    @rpc(expected_exceptions=EXPECTED)
     def get_order(self, order_id, order_token):
         return self.orders.get_order(order_id, order_token)
 
-    @rpc
+    @rpc(expected_exceptions=EXPECTED)
     def cancel_by_shopper(self, order_id, order_token, vendor_order_id=None):
         return self.orders.cancel_by_shopper(order_id, order_token, vendor_order_id)
 
-    @rpc
+    @rpc(expected_exceptions=EXPECTED)
     def list_vendor_orders(self, vendor_id, state=None, cursor=None, limit=50):
         return self.orders.list_vendor_orders(vendor_id, state, cursor, limit)
 
-    @rpc
+    @rpc(expected_exceptions=EXPECTED)
     def transition(self, vendor_id, vendor_order_id, action, reason=None):
         return self.orders.transition(vendor_id, vendor_order_id, action, reason)
 
