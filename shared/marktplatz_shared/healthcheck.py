@@ -85,14 +85,17 @@ def main(argv: list[str] | None = None) -> int:
 
     # a backstop: a probe must end, whatever a library does on a half-open connection
     budget = args.wait_for_broker if args.wait_for_broker is not None else 2 * args.timeout
-    signal.signal(signal.SIGALRM, _give_up)
+    previous = signal.signal(signal.SIGALRM, _give_up)
     signal.alarm(math.ceil(budget) + 5)
-
-    if args.wait_for_broker is not None:
-        ok = wait_for_broker(args.amqp_uri, args.wait_for_broker)
-        detail = "broker reachable" if ok else f"broker not reachable after {args.wait_for_broker:g}s"
-    else:
-        ok, detail = check_service(args.amqp_uri, args.service, args.timeout)
+    try:
+        if args.wait_for_broker is not None:
+            ok = wait_for_broker(args.amqp_uri, args.wait_for_broker)
+            detail = "broker reachable" if ok else f"broker not reachable after {args.wait_for_broker:g}s"
+        else:
+            ok, detail = check_service(args.amqp_uri, args.service, args.timeout)
+    finally:  # called in-process (tests, other tools), the backstop must not outlive the check
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
     print(f"healthcheck: {detail}", file=sys.stdout if ok else sys.stderr)
     return 0 if ok else 1
 
