@@ -1,13 +1,21 @@
-"""`make up` starts every service as its own process and is idempotent; `make down` leaves none behind."""
+"""`make up` starts every service and the gateway as its own process, idempotently; `make down` stops them all."""
 
 import os
+import socket
 import subprocess
+import urllib.request
 from pathlib import Path
 
 from nameko.standalone.rpc import ClusterRpcProxy
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVICES = ["catalog", "search", "orders", "notifications"]
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def platform(command, env):
@@ -27,11 +35,15 @@ def test_up_is_idempotent_and_down_leaves_no_process(amqp_uri, tmp_path):
         SEARCH_METRICS_PORT="0",
         ORDERS_METRICS_PORT="0",
         NOTIFICATIONS_METRICS_PORT="0",
+        GATEWAY_PORT=str(free_port()),
     )
     try:
         first = platform("up", env)
         assert first.returncode == 0, first.stdout + first.stderr
         pids = {svc: (tmp_path / "var" / "run" / f"{svc}.pid").read_text().strip() for svc in SERVICES}
+        gateway_pid = (tmp_path / "var" / "run" / "gateway.pid").read_text().strip()
+        health = urllib.request.urlopen(f"http://127.0.0.1:{env['GATEWAY_PORT']}/healthz", timeout=5)
+        assert health.status == 200
         with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=10) as rpc:
             for svc in SERVICES:
                 assert getattr(rpc, svc).health()["status"] == "ok"
@@ -44,6 +56,6 @@ def test_up_is_idempotent_and_down_leaves_no_process(amqp_uri, tmp_path):
     finally:
         down = platform("down", env)
     assert down.returncode == 0, down.stdout + down.stderr
-    for pid in pids.values():
+    for pid in [*pids.values(), gateway_pid]:
         assert not Path(f"/proc/{pid}").exists(), f"process {pid} still running after down"
     assert platform("status", env).stdout.count("stopped") == len(SERVICES)
