@@ -131,6 +131,7 @@ def main(argv: list[str]) -> int:
         launcher = Path(tmp) / "run_services.py"
         launcher.write_text(
             "import eventlet\neventlet.monkey_patch()\n"
+            "import logging\nlogging.basicConfig(level=logging.ERROR)\n"
             "import sys, yaml\nfrom nameko.runners import ServiceRunner\n"
             "from orders.service import OrdersService\nfrom fake_catalog import FakeCatalog\n"
             f"base = yaml.safe_load(open({str(config)!r}))\n"
