@@ -9,9 +9,10 @@ Example::
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
-from marshmallow import ValidationError
+from marshmallow import Schema, ValidationError
 
 from .contracts import EVENT_CONTRACTS
 from .envelope import Event, EventValidationError, flatten_errors, load_envelope
@@ -19,16 +20,21 @@ from .envelope import Event, EventValidationError, flatten_errors, load_envelope
 __all__ = ["EVENT_CONTRACTS", "Event", "EventValidationError", "new_event", "parse_event", "validate_data"]
 
 
+@functools.cache
+def _schema(producer: str, event_type: str, schema_version: int) -> Schema:
+    """One schema instance per contract: building one (and its nested schemas) costs more than a small load."""
+    return EVENT_CONTRACTS[(producer, event_type)][schema_version]()
+
+
 def validate_data(producer: str, event_type: str, data: Any, schema_version: int = 1) -> dict[str, Any]:
     """Validate ``data`` against the contract of ``producer``'s ``event_type``; return the loaded data."""
     versions = EVENT_CONTRACTS.get((producer, event_type))
     if versions is None:
         raise EventValidationError(event_type, f"no contract for event type {event_type!r} from {producer!r}")
-    schema = versions.get(schema_version)
-    if schema is None:
+    if schema_version not in versions:
         raise EventValidationError(event_type, f"unsupported schema_version {schema_version}")
     try:
-        return schema().load(data)
+        return _schema(producer, event_type, schema_version).load(data)
     except ValidationError as err:
         raise EventValidationError(event_type, flatten_errors(err.messages, "data")) from None
 
