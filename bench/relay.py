@@ -4,6 +4,7 @@
 
 Rows:
 - raw kombu publish, confirm per message: the same client and settings the relay uses, no database;
+  every exchange has a durable queue bound, so a confirm means the message was persisted;
 - raw pika publish, confirm per message: the baseline the architecture guide quotes;
 - outbox write: transactions that each change state and record one event (no broker);
 - relay: unsent events published from the outbox with confirms and marked sent.
@@ -22,7 +23,7 @@ import time
 import uuid
 
 import pika
-from kombu import Connection, Producer
+from kombu import Connection, Exchange, Producer, Queue
 from sqlalchemy import create_engine, text
 
 from marktplatz_shared.broker import event_exchange
@@ -40,6 +41,18 @@ def vhost_uri(vhost: str) -> str:
     return BROKER.rstrip("/") + "/" + vhost
 
 
+def durable_sink(channel, exchange_name: str) -> None:
+    """A durable queue bound to the exchange: confirms then include persisting the message, as in production
+    (a message no queue takes is confirmed at once, which would flatter every figure)."""
+    queue = Queue(
+        f"{exchange_name}.sink",
+        exchange=Exchange(exchange_name, type="topic", durable=True),
+        routing_key="#",
+        durable=True,
+    )
+    queue(channel).declare()
+
+
 def median_rate(fn) -> float:
     rates = []
     for _ in range(RUNS):
@@ -55,6 +68,7 @@ def raw_kombu(uri: str) -> float:
         producer = Producer(conn.channel())
         exchange = event_exchange("benchraw")
         exchange.declare(channel=producer.channel)
+        durable_sink(producer.channel, exchange.name)
 
         def publish():
             for _ in range(N):
@@ -75,6 +89,8 @@ def raw_pika(vhost: str) -> float:
     connection = pika.BlockingConnection(pika.URLParameters(vhost_uri(vhost)))
     channel = connection.channel()
     channel.exchange_declare("benchpika.events", exchange_type="topic", durable=True)
+    channel.queue_declare("benchpika.sink", durable=True)
+    channel.queue_bind("benchpika.sink", "benchpika.events", routing_key="#")
     channel.confirm_delivery()
     body = json.dumps({"x": "y" * 300}).encode()
     props = pika.BasicProperties(content_type="application/json", delivery_mode=2)
@@ -98,6 +114,8 @@ def outbox_and_relay(url: str, uri: str) -> tuple[float, float]:
             with transaction(engine, "catalog") as tx:
                 tx.emit("product_withdrawn", DATA)
 
+    with Connection(uri) as conn:
+        durable_sink(conn.channel(), "catalog.events")
     relay = Relay(engine, uri, "catalog")
     write_rates, relay_rates = [], []
     for _ in range(RUNS):
