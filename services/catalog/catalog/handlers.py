@@ -372,11 +372,11 @@ def _shortage(session, line: ReservationLine, offer: dict[str, Any] | None) -> d
 
 
 def _repeat_of_reservation(existing: dict[str, Any], wanted: list[ReservationLine]) -> dict[str, Any]:
+    if existing["status"] == RELEASED:
+        raise Conflict(f"reservation {existing['order_ref']} was released (or expired)")
     stored = [ReservationLine(x["vendor_id"], x["sku"], x["quantity"]) for x in existing["lines"]]
     if not same_lines(stored, wanted):
         raise Conflict(f"reservation {existing['order_ref']} exists with different lines")
-    if existing["status"] == RELEASED:
-        raise Conflict(f"reservation {existing['order_ref']} was released (or expired)")
     return {"status": "reserved", "lines": existing["lines"]}
 
 
@@ -393,7 +393,8 @@ def commit_reservation(db: DatabaseAccess, order_ref: Any) -> dict[str, Any]:
 
 
 def release_reservation(db: DatabaseAccess, order_ref: Any) -> dict[str, Any]:
-    """Give the units back. Idempotent; releasing an unknown reference is a no-op (nothing is held)."""
+    """Give the units back. Idempotent; releasing an unknown reference holds nothing and blocks a later reserve
+    with that reference (a reserve that reached us after the caller gave up on it)."""
     return _retry_on_lock_conflict(lambda: _finish(db, str(order_ref), RELEASED))
 
 
@@ -402,6 +403,7 @@ def _finish(db: DatabaseAccess, order_ref: str, to_status: str) -> dict[str, Any
         reservation = repo.find_reservation(tx.session, order_ref, lock=True)
         if reservation is None:
             if to_status == RELEASED:
+                repo.insert_release_marker(tx.session, order_ref)
                 return {"status": RELEASED}
             raise NotFound(f"unknown reservation {order_ref}")
         check = check_can_commit if to_status == COMMITTED else check_can_release

@@ -83,6 +83,14 @@ def test_reserve_commit_and_release_are_idempotent(db, shelf):
         handlers.reserve(db, "o-4", [{"vendor_id": shelf, "sku": "a", "quantity": 1}], LATER)
 
 
+def test_a_reserve_arriving_after_its_release_holds_nothing(db, shelf):
+    assert handlers.release_reservation(db, "o-late") == {"status": "released"}  # the caller gave up first
+    with pytest.raises(Conflict, match="released"):
+        handlers.reserve(db, "o-late", [{"vendor_id": shelf, "sku": "a", "quantity": 2}], LATER)
+    assert stock(db, shelf, "a") == (10, 0, 10)
+    assert handlers.release_reservation(db, "o-late") == {"status": "released"}
+
+
 def test_a_withdrawn_product_cannot_be_reserved(db, shelf):
     handlers.withdraw_product(db, shelf, "a")
     result = handlers.reserve(db, "o-5", [{"vendor_id": shelf, "sku": "a", "quantity": 1}], LATER)

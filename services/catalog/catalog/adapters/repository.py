@@ -11,7 +11,7 @@ from sqlalchemy import and_, bindparam, case, func, insert, or_, select, tuple_,
 from sqlalchemy.orm import Session
 
 from ..domain.products import cents_to_price, price_to_cents
-from ..domain.reservations import RESERVED, ReservationLine
+from ..domain.reservations import RELEASED, RESERVED, ReservationLine
 from ..domain.stock import StockLevel
 from .tables import products, reservation_lines, reservations, stock, stock_rejections, vendors
 
@@ -378,6 +378,17 @@ def insert_reservation(
             }
             for line in lines
         ],
+    )
+
+
+def insert_release_marker(session: Session, order_ref: str) -> None:
+    """A released reservation without lines, for a release that came before its reserve: when the late reserve
+    arrives (a retried or delayed message) it finds the reference released and holds nothing."""
+    moment = now()
+    session.execute(
+        insert(reservations).values(
+            order_ref=order_ref, status=RELEASED, expires_at=moment, created_at=moment, updated_at=moment
+        )
     )
 
 
