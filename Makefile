@@ -12,7 +12,7 @@ install: $(VENV)/.installed  ## a .venv with the pinned dependencies and every p
 
 $(VENV)/.installed: constraints.txt $(wildcard */pyproject.toml */*/pyproject.toml)
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
-	$(PIP) $(foreach p,$(PACKAGES),-e $(p)) ruff pytest
+	$(PIP) $(foreach p,$(PACKAGES),-e $(p)$(if $(shell grep -s '^test = ' $(p)/pyproject.toml),[test])) ruff pytest
 	@touch $@
 	@echo "installed into .venv"
 
