@@ -20,7 +20,7 @@ from marktplatz_shared.logs import CorrelationFilter
 from .adapters.key_store import MIGRATIONS, KeyStore
 from .adapters.rate_limiter import RateLimiter
 from .adapters.rpc import RpcClient
-from .api import docs, operator, ops, retailer, shopper
+from .api import docs, operator, ops, retailer, shopper, web
 from .api.errors import register_error_handlers
 from .api.guard import AccessJsonFormatter, install_guard
 from .api.metrics import HttpMetrics
@@ -85,6 +85,6 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     )
     register_error_handlers(app)
     install_guard(app)
-    for blueprint in (shopper.bp, retailer.bp, operator.bp, ops.bp, docs.bp):
+    for blueprint in (shopper.bp, retailer.bp, operator.bp, ops.bp, docs.bp, web.bp):
         app.register_blueprint(blueprint)
     return app
