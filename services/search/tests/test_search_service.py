@@ -1,13 +1,199 @@
+"""The search service end to end: catalog events through RabbitMQ, RPCs over the broker, rebuild, query log."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import eventlet
+import pytest
+from fixtures import CENTRE, products, vendors
+from nameko.exceptions import RemoteError
+from nameko.rpc import rpc
 from nameko.standalone.rpc import ServiceRpcProxy
 from sqlalchemy import inspect
 
-from marktplatz_shared.db import make_engine
+from marktplatz_shared.db import kernel_metadata, make_engine, transaction
+from marktplatz_shared.outbox import OutboxRelay
+from marktplatz_shared.testing import wait_for
 from search.service import SearchService
 
 
-def test_the_service_migrates_its_database_and_answers_over_the_broker(container_factory, amqp_uri, db_url):
-    config = {"AMQP_URI": amqp_uri, "DATABASE_URL": db_url}
-    container_factory(SearchService, config).start()
-    with ServiceRpcProxy("search", config) as search:
-        assert search.health() == {"service": "search", "status": "ok"}
-    assert {"outbox", "processed_events"} <= set(inspect(make_engine(db_url)).get_table_names())
+class CatalogRelay:
+    """Stands in for the catalog: publishes what its outbox holds."""
+
+    name = "catalog"
+    relay = OutboxRelay()
+
+
+STREAM: list[dict] = []
+
+
+class FakeCatalog:
+    """The catalog at the RPC port a rebuild uses: pages of published products."""
+
+    name = "catalog"
+
+    @rpc
+    def list_vendors(self, cursor=None, limit=100):
+        return {"vendors": [], "next_cursor": None}
+
+    @rpc
+    def stream_published_products(self, cursor=None, limit=500):
+        start = int(cursor or 0)
+        eventlet.sleep(0.05)  # a slow catalog: searches run while the rebuild waits for each page
+        nxt = start + limit if start + limit < len(STREAM) else None
+        return {"products": STREAM[start : start + limit], "next_cursor": str(nxt) if nxt else None}
+
+
+@pytest.fixture
+def config(amqp_uri, db_url, tmp_path):
+    return {
+        "AMQP_URI": amqp_uri,
+        "DATABASE_URL": db_url,
+        "SEARCH_INDEX_PATH": str(tmp_path / "index"),
+        "SEARCH_COMMIT_INTERVAL": 0.1,
+        "SEARCH_QUERY_LOG_FLUSH_INTERVAL": 0.1,
+        "RETRY_DELAYS": [0.2, 0.2],
+    }
+
+
+@pytest.fixture
+def catalog_db(new_db_url):
+    engine = make_engine(new_db_url())
+    kernel_metadata.create_all(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def service(container_factory, config):
+    container = container_factory(SearchService, config)
+    container.start()
+    return container
+
+
+@pytest.fixture
+def catalog(container_factory, amqp_uri, catalog_db):
+    container = container_factory(
+        CatalogRelay, {"AMQP_URI": amqp_uri, "DATABASE_URL": str(catalog_db.url), "OUTBOX_POLL_INTERVAL": 0.05}
+    )
+    container.start()
+
+    def emit(event_type, data):
+        with transaction(catalog_db, "catalog") as tx:
+            return tx.emit(event_type, data)
+
+    return emit
+
+
+@pytest.fixture
+def rpc_search(config):
+    with ServiceRpcProxy("search", config) as proxy:
+        yield proxy
+
+
+def ids(result):
+    return sorted(h["id"].split("/", 1)[1] for h in result["hits"])
+
+
+def test_the_service_migrates_its_database_and_answers_over_the_broker(service, rpc_search, db_url):
+    assert rpc_search.health() == {"service": "search", "status": "ok"}
+    tables = set(inspect(make_engine(db_url)).get_table_names())
+    assert {"outbox", "processed_events", "search_vendors", "search_query_log"} <= tables
+
+
+def test_catalog_events_through_rabbitmq_become_searchable(service, catalog, rpc_search):
+    prefix = f"e{uuid.uuid4().hex[:6]}"
+    for v in vendors(prefix):
+        catalog("vendor_registered", v)
+    for p in products(prefix):
+        catalog("product_upserted", p)
+    wait_for(lambda: rpc_search.stats()["documents"] == len(products(prefix)), message="products indexed")
+    wait_for(lambda: rpc_search.stats()["vendors"] == 3, message="vendors known")
+    assert rpc_search.search({"q": "fahrradhelm"})["total"] == 2
+    hit = rpc_search.search({"q": "kaffeemühle", "lat": CENTRE[0], "lon": CENTRE[1]})["hits"][0]
+    assert hit["vendor_name"] == "Fernhandel Eichrode" and hit["distance_km"] > 5
+
+    catalog("stock_changed", {"lines": [{"vendor_id": f"{prefix}-mode", "sku": "J2", "available": 4, "version": 3}]})
+    wait_for(lambda: ids(rpc_search.search({"q": "jacke", "in_stock": True})) == ["J1", "J2"], message="stock")
+    catalog("stock_changed", {"lines": [{"vendor_id": f"{prefix}-mode", "sku": "J2", "available": 0, "version": 2}]})
+    catalog("product_withdrawn", {"vendor_id": f"{prefix}-fern", "sku": "K1"})
+    wait_for(lambda: rpc_search.search({"q": "kaffeemühle"})["total"] == 0, message="withdrawal")
+    assert ids(rpc_search.search({"q": "jacke", "in_stock": True})) == ["J1", "J2"], "the stale version was ignored"
+
+    stats = rpc_search.stats()
+    assert stats["documents"] == len(products(prefix)) - 1 and stats["vendors"] == 3
+    assert stats["index_lag"]["observations"] >= 1
+
+
+def test_a_redelivered_event_is_applied_once(service, catalog, rpc_search, db_url):
+    prefix = f"d{uuid.uuid4().hex[:6]}"
+    event = catalog("product_upserted", products(prefix)[0])
+    wait_for(lambda: rpc_search.search({"q": "regenjacke"})["total"] == 1, message="indexed")
+    engine = make_engine(db_url)
+    from sqlalchemy import func, select
+
+    from marktplatz_shared.db import processed_events_table
+
+    def claimed():
+        with engine.connect() as conn:
+            return conn.execute(
+                select(func.count()).where(processed_events_table.c.event_id == event.event_id)
+            ).scalar_one()
+
+    wait_for(lambda: claimed() == 1, message="the event claimed after its commit")
+
+
+def test_a_rebuild_over_rpc_switches_the_index_while_searches_keep_answering(
+    service, container_factory, config, rpc_search
+):
+    prefix = f"r{uuid.uuid4().hex[:6]}"
+    STREAM[:] = [{**p, "published": True} for p in products(prefix)] * 1
+    container_factory(FakeCatalog, config).start()
+    answers = []
+
+    def keep_searching():
+        with ServiceRpcProxy("search", config) as proxy:
+            while not done.ready():
+                answers.append(proxy.search({"q": "fahrradhelm"})["total"])
+                eventlet.sleep(0.01)
+
+    done = eventlet.event.Event()
+    searcher = eventlet.spawn(keep_searching)
+    with ServiceRpcProxy("search", config) as proxy:
+        result = proxy.rebuild()
+    done.send(True)
+    searcher.wait()
+    assert result["products"] == len(STREAM)
+    assert answers and set(answers) <= {0, 2}, "every search during the rebuild got an answer from a whole index"
+    assert rpc_search.search({"q": "fahrradhelm"})["total"] == 2
+
+
+@pytest.mark.parametrize("query", [{"q": "x" * 10_000}, {"q": "jacke", "page": 10_000}, "not an object"])
+def test_bad_queries_over_rpc_are_refused_as_invalid_input(service, rpc_search, query):
+    with pytest.raises(RemoteError) as refused:
+        rpc_search.search(query)
+    assert refused.value.exc_type == "InvalidInput"
+    assert rpc_search.search({"q": "und die"})["total"] == 0, "the service keeps answering"
+
+
+def test_the_query_report_lists_top_queries_and_zero_result_queries(service, rpc_search):
+    for q in ["fahrradhelm", "fahrradhelm", "einhornstaubsauger"]:
+        rpc_search.search({"q": q})
+    now = datetime.now(UTC)
+    report = rpc_search.query_report((now - timedelta(minutes=1)).isoformat(), (now + timedelta(minutes=1)).isoformat())
+    assert report["count"] == 3
+    assert report["top_queries"][0] == {"q": "fahrradhelm", "count": 2}
+    assert report["top_zero_result_queries"] == [
+        {"q": "fahrradhelm", "count": 2},
+        {"q": "einhornstaubsauger", "count": 1},
+    ]
+    assert report["latency_ms"]["p50"] is not None
+
+
+def test_suggest_over_rpc_validates_its_arguments(service, rpc_search):
+    assert rpc_search.suggest("fahr") == {"suggestions": []}
+    with pytest.raises(RemoteError) as refused:
+        rpc_search.suggest("fahr", 0)
+    assert refused.value.exc_type == "InvalidInput"

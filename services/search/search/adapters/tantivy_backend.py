@@ -254,14 +254,14 @@ class TantivyBackend:
             "stock": {"range": {"field": "available", "ranges": [{"to": 1}, {"from": 1}]}},
         }
         raw = searcher.aggregate(query, aggs)
-        stock = raw["stock"]["buckets"]
+        prices = [b.get("doc_count", 0) for b in raw.get("price", {}).get("buckets", [])]
+        prices += [0] * (len(PRICE_RANGES) - len(prices))
+        stock = [b.get("doc_count", 0) for b in raw.get("stock", {}).get("buckets", [])] + [0, 0]
         return {
-            "vendor": {b["key"]: b["doc_count"] for b in raw["vendor"]["buckets"]},
-            "category": {b["key"]: b["doc_count"] for b in raw["category"]["buckets"]},
-            "price": [
-                (lo, hi, b["doc_count"]) for (lo, hi), b in zip(PRICE_RANGES, raw["price"]["buckets"], strict=True)
-            ],
-            "in_stock": {"true": stock[1]["doc_count"], "false": stock[0]["doc_count"]},
+            "vendor": {b["key"]: b["doc_count"] for b in raw.get("vendor", {}).get("buckets", [])},
+            "category": {b["key"]: b["doc_count"] for b in raw.get("category", {}).get("buckets", [])},
+            "price": [(lo, hi, n) for (lo, hi), n in zip(PRICE_RANGES, prices, strict=True)],
+            "in_stock": {"true": stock[1], "false": stock[0]},
         }
 
     def vendor_counts(self, plan: SearchPlan) -> dict[str, int]:
@@ -292,7 +292,7 @@ class TantivyBackend:
             for dirpath, _dirs, names in os.walk(self.gen.path)
             for name in names
         )
-        live = searcher.search(Query.term_query(self.schema, "state", LIVE), limit=0).count
+        live = searcher.search(Query.term_query(self.schema, "state", LIVE), limit=1).count
         return {
             "backend": self.name,
             "documents": live,

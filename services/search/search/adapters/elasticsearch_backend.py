@@ -1,0 +1,383 @@
+"""The production backend: Elasticsearch 9 (client pinned to major 9), generated from the same field description.
+
+The live index is reached through an alias; a rebuild fills a new concrete index and swaps the alias in one
+``_aliases`` call. Every request body is built by a pure function here, so snapshot tests pin the exact JSON.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from typing import Any
+
+from ..domain import ranking
+from ..domain.fields import (
+    COMPOUND_PARTS,
+    EDGE_PREFIX,
+    GERMAN,
+    KEYWORD_FIELDS,
+    LIVE,
+    NUMERIC_FIELDS,
+    PHRASE_FIELD,
+    PRICE_RANGES,
+    SCORED_FIELDS,
+    SUGGEST_FIELD,
+    TEXT_FIELDS,
+    VOCABULARY_FIELD,
+)
+from ..domain.products import ProductDoc
+from ..domain.query import Alternative, SearchPlan, TermGroup
+from ..ports import BackendResult
+
+GERMAN_FILTERS = ["lowercase", "german_normalization", "marktplatz_german_stemmer"]
+
+
+def analysis_settings() -> dict[str, Any]:
+    """The German analysis of :mod:`search.domain.analysis`, as Elasticsearch analyzers."""
+    return {
+        "filter": {
+            "marktplatz_german_stemmer": {"type": "snowball", "language": "German"},
+            "marktplatz_prefixes": {"type": "edge_ngram", "min_gram": 4, "max_gram": 30},
+            "marktplatz_suffixes": {"type": "edge_ngram", "min_gram": 3, "max_gram": 30},
+            "marktplatz_compound_pieces": {
+                "type": "multiplexer",
+                "filters": [
+                    "marktplatz_prefixes, marktplatz_german_stemmer",
+                    "reverse, marktplatz_suffixes, reverse, marktplatz_german_stemmer",
+                ],
+                "preserve_original": False,
+            },
+            "marktplatz_edge": {"type": "edge_ngram", "min_gram": 1, "max_gram": 20},
+        },
+        "analyzer": {
+            GERMAN: {"type": "custom", "tokenizer": "standard", "filter": GERMAN_FILTERS},
+            COMPOUND_PARTS: {
+                "type": "custom",
+                "tokenizer": "standard",
+                "filter": ["lowercase", "german_normalization", "marktplatz_compound_pieces"],
+            },
+            EDGE_PREFIX: {
+                "type": "custom",
+                "tokenizer": "standard",
+                "filter": ["lowercase", "german_normalization", "marktplatz_edge"],
+            },
+            "marktplatz_words": {
+                "type": "custom",
+                "tokenizer": "standard",
+                "filter": ["lowercase", "german_normalization"],
+            },
+        },
+    }
+
+
+def index_template(alias: str) -> dict[str, Any]:
+    properties: dict[str, Any] = {}
+    for f in TEXT_FIELDS:
+        spec: dict[str, Any] = {"type": "text", "analyzer": f.analyzer}
+        if f.analyzer == EDGE_PREFIX:
+            spec["search_analyzer"] = "marktplatz_words"
+        if not f.positions:
+            spec["index_options"] = "freqs"
+        properties[f.name] = spec
+    for k in KEYWORD_FIELDS:
+        properties[k.name] = {"type": "keyword"}
+    for n in NUMERIC_FIELDS:
+        properties[n.name] = {"type": "double" if n.kind == "float" else "long"}
+    properties["doc"] = {"type": "object", "enabled": False}
+    return {
+        "index_patterns": [f"{alias}-*"],
+        "template": {
+            "settings": {"number_of_shards": 1, "refresh_interval": "1s", "analysis": analysis_settings()},
+            "mappings": {"dynamic": "strict", "properties": properties},
+        },
+    }
+
+
+def es_document(doc: ProductDoc) -> dict[str, Any]:
+    source: dict[str, Any] = {f.name: " \n ".join(doc.source_text(s) for s in f.sources) for f in TEXT_FIELDS}
+    source.update(
+        id=doc.id,
+        vendor_id=doc.vendor_id,
+        gtin=doc.gtin,
+        category_path=doc.category_paths(),
+        state=doc.state,
+        price=float(doc.price),
+        available=doc.available,
+        stock_version=doc.stock_version,
+        changed_at=doc.changed_at,
+        doc=doc.to_json(),
+    )
+    return source
+
+
+def bulk_actions(index: str, docs: list[ProductDoc]) -> list[dict[str, Any]]:
+    return [{"_op_type": "index", "_index": index, "_id": d.id, "_source": es_document(d)} for d in docs]
+
+
+def _stem_query(stem: str) -> dict[str, Any]:
+    return {
+        "dis_max": {
+            "queries": [{"term": {f.name: {"value": stem, "boost": f.boost}}} for f in SCORED_FIELDS],
+            "tie_breaker": ranking.FIELD_TIE_BREAKER,
+        }
+    }
+
+
+def _alternative(alt: Alternative) -> dict[str, Any]:
+    if len(alt.stems) == 1:
+        return {"bool": {"must": [_stem_query(alt.stems[0])], "boost": alt.weight}}
+    return {"bool": {"must": [_stem_query(s) for s in alt.stems], "boost": alt.weight}}
+
+
+def _group(group: TermGroup) -> dict[str, Any]:
+    variants = [_stem_query(group.stem)] + [_alternative(a) for a in group.alternatives]
+    return variants[0] if len(variants) == 1 else {"dis_max": {"queries": variants, "tie_breaker": 0.0}}
+
+
+def search_query(plan: SearchPlan, with_boosts: bool = True) -> dict[str, Any]:
+    f = plan.filters
+    filters: list[dict[str, Any]] = [{"term": {"state": LIVE}}]
+    if f.category:
+        filters.append({"term": {"category_path": f.category}})
+    if f.vendor_ids is not None:
+        filters.append({"terms": {"vendor_id": sorted(f.vendor_ids)}})
+    if f.in_stock:
+        filters.append({"range": {"available": {"gte": 1}}})
+    if f.price_min is not None or f.price_max is not None:
+        bounds = {k: v for k, v in (("gte", f.price_min), ("lte", f.price_max)) if v is not None}
+        filters.append({"range": {"price": bounds}})
+    must: list[dict[str, Any]] = []
+    should: list[dict[str, Any]] = []
+    bool_query: dict[str, Any] = {"filter": filters}
+    if plan.gtin is not None:
+        must.append({"term": {"gtin": plan.gtin}})
+    elif plan.groups:
+        groups = [_group(g) for g in plan.groups]
+        if plan.minimum_match >= len(groups):
+            must.extend(groups)
+        else:
+            must.append({"bool": {"should": groups, "minimum_should_match": plan.minimum_match}})
+        if with_boosts and len(plan.phrase) > 1:
+            should.append(
+                {
+                    "match_phrase": {
+                        PHRASE_FIELD: {
+                            "query": " ".join(plan.phrase),
+                            "slop": ranking.PHRASE_SLOP,
+                            "analyzer": "whitespace",
+                            "boost": ranking.PHRASE_BOOST,
+                        }
+                    }
+                }
+            )
+    else:
+        must.append({"match_all": {}})
+    if with_boosts:
+        if plan.in_stock_boost:
+            should.append(
+                {"constant_score": {"filter": {"range": {"available": {"gte": 1}}}, "boost": plan.in_stock_boost}}
+            )
+        for vendor_ids, boost in plan.vendor_boosts:
+            if vendor_ids:
+                should.append(
+                    {"constant_score": {"filter": {"terms": {"vendor_id": sorted(vendor_ids)}}, "boost": boost}}
+                )
+    bool_query["must"] = must
+    if should:
+        bool_query["should"] = should
+    return {"bool": bool_query}
+
+
+def facet_aggregations(plan: SearchPlan) -> dict[str, Any]:
+    ranges = [{k: v for k, v in (("from", lo), ("to", hi)) if v is not None} for lo, hi in PRICE_RANGES]
+    return {
+        "vendor": {"terms": {"field": "vendor_id", "size": plan.facet_vendor_size}},
+        "category": {"terms": {"field": "category_path", "size": 500}},
+        "price": {"range": {"field": "price", "ranges": ranges}},
+        "stock": {"range": {"field": "available", "ranges": [{"to": 1}, {"from": 1}]}},
+    }
+
+
+def search_body(plan: SearchPlan) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "query": search_query(plan),
+        "from": plan.offset,
+        "size": plan.limit,
+        "track_total_hits": True,
+        "_source": ["doc"],
+    }
+    if plan.sort in ("price_asc", "price_desc"):
+        body["sort"] = [{"price": "asc" if plan.sort == "price_asc" else "desc"}, "_score"]
+    if plan.facets:
+        body["aggs"] = facet_aggregations(plan)
+    return body
+
+
+def known_terms_body(stems: set[str]) -> dict[str, Any]:
+    return {
+        "size": 0,
+        "aggs": {"known": {"filters": {"filters": {s: {"term": {VOCABULARY_FIELD: s}} for s in sorted(stems)}}}},
+    }
+
+
+def similar_terms_body(stem: str, max_distance: int) -> dict[str, Any]:
+    return {
+        "size": 0,
+        "suggest": {
+            "typo": {
+                "text": stem,
+                "term": {
+                    "field": VOCABULARY_FIELD,
+                    "max_edits": max_distance,
+                    "suggest_mode": "always",
+                    "analyzer": "whitespace",
+                    "size": 10,
+                    "prefix_length": 1,
+                },
+            }
+        },
+    }
+
+
+def suggest_body(words: list[str], prefix: str, limit: int) -> dict[str, Any]:
+    must = [{"term": {SUGGEST_FIELD: w}} for w in [prefix, *words]]
+    return {
+        "size": limit * 5,
+        "query": {
+            "bool": {
+                "must": must,
+                "filter": [{"term": {"state": LIVE}}],
+                "should": [{"constant_score": {"filter": {"range": {"available": {"gte": 1}}}}}],
+            }
+        },
+        "_source": ["doc.title"],
+    }
+
+
+class ElasticsearchBackend:
+    name = "elasticsearch"
+
+    def __init__(self, client, alias: str):
+        self.client = client
+        self.alias = alias
+
+    @classmethod
+    def connect(cls, url: str, alias: str) -> ElasticsearchBackend:
+        from elasticsearch import Elasticsearch
+
+        backend = cls(Elasticsearch(url, request_timeout=30), alias)
+        backend.ensure_index()
+        return backend
+
+    def ensure_index(self) -> None:
+        self.client.indices.put_index_template(name=self.alias, **index_template(self.alias))
+        if not self.client.indices.exists_alias(name=self.alias):
+            index = f"{self.alias}-{int(time.time() * 1000)}"
+            self.client.indices.create(index=index, aliases={self.alias: {}})
+
+    def known(self, stems: set[str]) -> set[str]:
+        if not stems:
+            return set()
+        buckets = self.client.search(index=self.alias, **known_terms_body(stems))["aggregations"]["known"]["buckets"]
+        return {s for s, b in buckets.items() if b["doc_count"] > 0}
+
+    def similar(self, stem: str, max_distance: int) -> list[tuple[str, int]]:
+        from ..domain.analysis import edit_distance
+
+        found = self.client.search(index=self.alias, **similar_terms_body(stem, max_distance))["suggest"]["typo"]
+        terms = {o["text"] for entry in found for o in entry["options"]}
+        return [(t, edit_distance(stem, t, max_distance)) for t in sorted(terms)]
+
+    def get(self, ids: Iterable[str]) -> dict[str, ProductDoc]:
+        ids = list(ids)
+        if not ids:
+            return {}
+        found = self.client.mget(index=self.alias, ids=ids, source=["doc"])["docs"]
+        return {d["_id"]: ProductDoc.from_json(d["_source"]["doc"]) for d in found if d.get("found")}
+
+    def write(self, docs: list[ProductDoc], index: str | None = None) -> None:
+        from elasticsearch.helpers import bulk
+
+        bulk(self.client, bulk_actions(index or self.alias, docs), refresh="wait_for")
+
+    def execute(self, plan: SearchPlan) -> BackendResult:
+        response = self.client.search(index=self.alias, **search_body(plan))
+        hits = [(ProductDoc.from_json(h["_source"]["doc"]), h.get("_score") or 0.0) for h in response["hits"]["hits"]]
+        facets = {}
+        if plan.facets:
+            aggs = response["aggregations"]
+            stock = aggs["stock"]["buckets"]
+            facets = {
+                "vendor": {b["key"]: b["doc_count"] for b in aggs["vendor"]["buckets"]},
+                "category": {b["key"]: b["doc_count"] for b in aggs["category"]["buckets"]},
+                "price": [
+                    (lo, hi, b["doc_count"]) for (lo, hi), b in zip(PRICE_RANGES, aggs["price"]["buckets"], strict=True)
+                ],
+                "in_stock": {"true": stock[1]["doc_count"], "false": stock[0]["doc_count"]},
+            }
+        return BackendResult(response["hits"]["total"]["value"], hits, facets)
+
+    def vendor_counts(self, plan: SearchPlan) -> dict[str, int]:
+        size = len(plan.filters.vendor_ids) if plan.filters.vendor_ids is not None else 65_000
+        body = {
+            "size": 0,
+            "query": search_query(plan, with_boosts=False),
+            "aggs": {"v": {"terms": {"field": "vendor_id", "size": max(size, 1)}}},
+        }
+        buckets = self.client.search(index=self.alias, **body)["aggregations"]["v"]["buckets"]
+        return {b["key"]: b["doc_count"] for b in buckets}
+
+    def suggest(self, words: list[str], prefix: str, limit: int) -> list[str]:
+        hits = self.client.search(index=self.alias, **suggest_body(words, prefix, limit))["hits"]["hits"]
+        return list(dict.fromkeys(h["_source"]["doc"]["title"] for h in hits))[:limit]
+
+    def stats(self) -> dict[str, Any]:
+        stats = self.client.indices.stats(index=self.alias)["_all"]["primaries"]
+        return {
+            "backend": self.name,
+            "documents": stats["docs"]["count"],
+            "size_bytes": stats["store"]["size_in_bytes"],
+            "generation": self.alias,
+        }
+
+    def start_rebuild(self) -> ElasticsearchBuilder:
+        return ElasticsearchBuilder(self, f"{self.alias}-{int(time.time() * 1000)}")
+
+    def close(self) -> None:
+        self.client.close()
+
+    def delete_everything(self) -> None:
+        from elasticsearch import Elasticsearch
+
+        client = Elasticsearch(self.client.transport.node_pool.get().base_url)
+        client.indices.delete(index=f"{self.alias}-*", ignore_unavailable=True)
+        client.indices.delete_index_template(name=self.alias)
+
+
+def alias_swap_actions(alias: str, new_index: str) -> dict[str, Any]:
+    return {
+        "actions": [{"remove": {"index": f"{alias}-*", "alias": alias}}, {"add": {"index": new_index, "alias": alias}}]
+    }
+
+
+class ElasticsearchBuilder:
+    def __init__(self, backend: ElasticsearchBackend, index: str):
+        self.backend, self.index = backend, index
+        backend.client.indices.create(index=index)
+
+    def write(self, docs: list[ProductDoc]) -> None:
+        from elasticsearch.helpers import bulk
+
+        bulk(self.backend.client, bulk_actions(self.index, docs))
+
+    def finish(self) -> None:
+        client = self.backend.client
+        client.indices.refresh(index=self.index)
+        old = list(client.indices.get_alias(name=self.backend.alias))
+        client.indices.update_aliases(**alias_swap_actions(self.backend.alias, self.index))
+        for index in old:
+            if index != self.index:
+                client.indices.delete(index=index)
+
+    def abort(self) -> None:
+        self.backend.client.indices.delete(index=self.index, ignore_unavailable=True)
