@@ -53,5 +53,8 @@ bench-catalog: install broker  ## stock lines/s end to end (POS connector -> cat
 bench-orders: install broker  ## checkouts/s, p50/p99 and oversold units with 50 shoppers over 200 SKUs, next to raw RPC
 	@$(VENV)/bin/python -W ignore -m bench orders
 
+bench-search: install  ## search: build 100k and 1M synthetic products, print build rate, size, query latency
+	@$(VENV)/bin/python -m bench.search_bench
+
 clean: down
 	rm -rf var
