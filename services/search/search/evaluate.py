@@ -1,7 +1,7 @@
 """Relevance evaluation: ``python -m search.evaluate --catalog DIR`` (format: demo-data/README.md).
 
-Loads DIR/vendors.jsonl and DIR/products.jsonl into a fresh embedded index through the indexing pipeline
-the service uses, runs DIR/queries.jsonl through the search use case, prints nDCG@10 per query and, last,
+Loads DIR/vendors.jsonl and DIR/products.jsonl into a fresh embedded index (the bulk load of the indexing code
+the service uses), runs DIR/queries.jsonl through the search use case, prints nDCG@10 per query and, last,
 ``nDCG@10=<mean> zero_result_rate=<rate> queries=<n>``.
 """
 
@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 
 from .adapters.tantivy_backend import TantivyBackend
 from .domain.vendors import Vendor
-from .indexing import IndexingPipeline
+from .indexing import bulk_load
 from .querying import search
 from .vendor_directory import VendorDirectory
 
@@ -60,12 +60,12 @@ def _jsonl(path: str):
 def load_catalog(directory: str, index_dir: str) -> tuple[TantivyBackend, VendorDirectory]:
     backend = TantivyBackend(index_dir)
     vendors = VendorDirectory([Vendor.from_data(v) for v in _jsonl(os.path.join(directory, "vendors.jsonl"))])
-    pipeline = IndexingPipeline(backend, max_batch=10**9)
+    rows = []
     for row in _jsonl(os.path.join(directory, "products.jsonl")):
         data = {**row, "available": row.get("available", row.get("quantity", 0))}
         data.pop("quantity", None)
-        pipeline.product_upserted(data, EVALUATED_AT)
-    pipeline.flush()
+        rows.append(data)
+    bulk_load(backend, rows, EVALUATED_AT)
     return backend, vendors
 
 

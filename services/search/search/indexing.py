@@ -12,8 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -22,8 +21,6 @@ from .metrics import INDEX_BATCH_SIZE, INDEX_LAG, INDEX_SKIPPED
 from .ports import IndexBuilder, SearchBackend
 
 log = logging.getLogger(__name__)
-
-REMEMBERED_VERSIONS = 200_000
 
 
 class IndexingFailed(Exception):
@@ -69,7 +66,6 @@ class IndexingPipeline:
         self._blocking = blocking or (lambda fn: fn())
         self._pending = Batch()
         self._inflight: Batch | None = None
-        self._versions: OrderedDict[str, int] = OrderedDict()  # versions that moved without a visible change
         self._mirror: list[tuple[ProductDoc, float]] | None = None  # changes made while a rebuild runs
         self._flush_lock = threading.Lock()
         self._running = False
@@ -113,25 +109,13 @@ class IndexingPipeline:
         ticket: Batch | _Done = DONE
         for line in lines:
             update = StockUpdate(line["vendor_id"], line["sku"], line["available"], line["version"], when)
-            current = self.current(update.id)
-            remembered = self._versions.get(update.id, -1)
-            if current is not None and remembered > current.stock_version:
-                current = ProductDoc(**{**current.to_json(), "stock_version": remembered})
-            doc = apply_stock(current, update)
+            doc = apply_stock(self.current(update.id), update)
             if doc is None:
-                if current is not None and update.version > current.stock_version:
-                    self._remember_version(update.id, update.version)
                 INDEX_SKIPPED.labels("stock_changed").inc()
                 continue
             ticket = self._stage(doc, when)
             ticket.stock_times.append(when)
         return ticket
-
-    def _remember_version(self, doc_id: str, version: int) -> None:
-        self._versions[doc_id] = version
-        self._versions.move_to_end(doc_id)
-        while len(self._versions) > REMEMBERED_VERSIONS:
-            self._versions.popitem(last=False)
 
     # --- commits ---------------------------------------------------------------------------------------
 
@@ -203,3 +187,30 @@ class IndexingPipeline:
 
     def stop_mirroring(self) -> None:
         self._mirror = None
+
+
+def bulk_load(
+    backend: SearchBackend, rows: Iterable[dict[str, Any]], occurred_at: datetime, batch: int = 50_000
+) -> int:
+    """Fill a fresh index generation from catalog rows and switch it in: no per-document lookup.
+
+    For a first load, an evaluation or a benchmark; every (vendor_id, sku) must occur once in ``rows``.
+    A live service rebuilds through :func:`search.rebuild.rebuild_index`, which replays concurrent events.
+    """
+    when = occurred_at.timestamp()
+    builder = backend.start_rebuild()
+    loaded, chunk = 0, []
+    try:
+        for row in rows:
+            doc = ProductDoc.from_event_data(row, changed_at=when)
+            if doc.live:
+                chunk.append(doc)
+            if len(chunk) >= batch:
+                builder.load(chunk)
+                loaded, chunk = loaded + len(chunk), []
+        builder.load(chunk)
+        builder.finish()
+    except BaseException:
+        builder.abort()
+        raise
+    return loaded + len(chunk)

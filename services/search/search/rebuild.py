@@ -49,7 +49,7 @@ def rebuild_index(
         while True:
             page = catalog.stream_published_products(cursor, page_size)
             docs = [ProductDoc.from_event_data(p, changed_at=started) for p in page["products"]]
-            builder.write([d for d in docs if d.live])
+            builder.load([d for d in docs if d.live])  # the stream holds every product once
             products += len(docs)
             cursor = page.get("next_cursor")
             pause()

@@ -201,10 +201,21 @@ def test_a_stock_change_is_applied_only_when_its_version_is_newer(town):
 
 def test_a_version_bump_without_a_new_count_still_guards_against_older_versions(town):
     key = {"vendor_id": town.v("mode"), "sku": "J1"}
-    town.pipeline.stock_changed([{**key, "available": 5, "version": 7}], T0)  # same count: nothing to write
-    assert not town.pipeline._pending.docs
+    town.pipeline.stock_changed([{**key, "available": 5, "version": 7}], T0)  # same count: the version is written
+    town.pipeline.flush()
+    assert town.backend.get([town.v("mode") + "/J1"])[town.v("mode") + "/J1"].stock_version == 7
     town.pipeline.stock_changed([{**key, "available": 0, "version": 6}], T0)
     town.pipeline.flush()
+    assert "J1" in town.ids(q="jacke", in_stock=True)
+
+
+def test_after_a_restart_an_older_stock_event_still_loses_to_a_version_only_bump(town):
+    key = {"vendor_id": town.v("mode"), "sku": "J1"}
+    town.pipeline.stock_changed([{**key, "available": 5, "version": 7}], T0)
+    town.pipeline.flush()
+    restarted = IndexingPipeline(town.backend)  # nothing kept in memory across the restart
+    assert restarted.stock_changed([{**key, "available": 0, "version": 6}], T0).__class__.__name__ == "_Done"
+    restarted.flush()
     assert "J1" in town.ids(q="jacke", in_stock=True)
 
 

@@ -61,6 +61,17 @@ def check(name: str, body) -> None:
     [
         ("index_template", es.index_template("marktplatz-products")),
         ("search_text_filters_price_sort", es.search_body(PLAN)),
+        (
+            "search_long_query",
+            es.search_body(
+                SearchPlan(
+                    groups=(TermGroup("fahrradlicht", "fahrradlicht"), TermGroup("usb", "usb", optional=True)),
+                    minimum_match=1,
+                    phrase=("fahrradlicht",),
+                    facets=False,
+                )
+            ),
+        ),
         ("search_gtin", es.search_body(SearchPlan(gtin="4006381333931", facets=False))),
         ("bulk_actions", es.bulk_actions("marktplatz-products", [JACKET, JACKET.tombstone(1747216900.0)])),
         ("known_terms", es.known_terms_body({"regenjack", "gelb"})),

@@ -152,11 +152,14 @@ def search_query(plan: SearchPlan, with_boosts: bool = True) -> dict[str, Any]:
     if plan.gtin is not None:
         must.append({"term": {"gtin": plan.gtin}})
     elif plan.groups:
-        groups = [_group(g) for g in plan.groups]
+        groups = [_group(g) for g in plan.groups if not g.optional]
         if plan.minimum_match >= len(groups):
             must.extend(groups)
         else:
             must.append({"bool": {"should": groups, "minimum_should_match": plan.minimum_match}})
+        should.extend(
+            {"bool": {"must": [_group(g)], "boost": ranking.QUALIFIER_WEIGHT}} for g in plan.groups if g.optional
+        )
         if with_boosts and len(plan.phrase) > 1:
             should.append(
                 {
@@ -369,6 +372,9 @@ class ElasticsearchBuilder:
         from elasticsearch.helpers import bulk
 
         bulk(self.backend.client, bulk_actions(self.index, docs))
+
+    def load(self, docs: list[ProductDoc]) -> None:
+        self.write(docs)  # keyed by _id: a bulk index needs no lookup either
 
     def finish(self) -> None:
         client = self.backend.client

@@ -213,12 +213,17 @@ class TantivyBackend:
         if plan.gtin is not None:
             clauses.append((Occur.Must, Query.term_query(schema, "gtin", plan.gtin)))
         elif plan.groups:
-            groups = [self._group_query(g) for g in plan.groups]
+            groups = [self._group_query(g) for g in plan.groups if not g.optional]
             if plan.minimum_match >= len(groups):
                 clauses.extend((Occur.Must, g) for g in groups)
             else:
                 text = Query.boolean_query([(Occur.Should, g) for g in groups], plan.minimum_match)
                 clauses.append((Occur.Must, text))
+            clauses.extend(
+                (Occur.Should, Query.boost_query(self._group_query(g), ranking.QUALIFIER_WEIGHT))
+                for g in plan.groups
+                if g.optional
+            )
             if with_boosts and len(plan.phrase) > 1:
                 phrase = Query.phrase_query(schema, PHRASE_FIELD, list(plan.phrase), ranking.PHRASE_SLOP)
                 clauses.append((Occur.Should, Query.boost_query(phrase, ranking.PHRASE_BOOST)))
@@ -316,6 +321,12 @@ class TantivyBuilder:
     def write(self, docs: list[ProductDoc]) -> None:
         for doc in docs:
             self.gen.writer.delete_documents_by_term("id", doc.id)
+            self.gen.writer.add_document(to_tantivy(doc))
+        self._uncommitted += len(docs)
+
+    def load(self, docs: list[ProductDoc]) -> None:
+        """Add documents whose ids this generation does not hold yet: no delete-by-id per document."""
+        for doc in docs:
             self.gen.writer.add_document(to_tantivy(doc))
         self._uncommitted += len(docs)
 

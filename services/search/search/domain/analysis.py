@@ -40,6 +40,9 @@ STOP_WORDS = frozenset(
     """.split()
 )
 
+#: words that negate the next meaningful word of a query ("nicht zu bitter", "ohne zucker")
+NEGATIONS = frozenset({"nicht", "ohne", "kein", "keine", "keinen", "keinem", "keiner", "keines"})
+
 #: letters that join the parts of a German compound ("Arbeit-s-platz", "Blume-n-topf")
 LINKING_MORPHEMES = ("", "s", "es", "n", "en", "e", "er")
 

@@ -40,12 +40,12 @@ class NumericField:
 
 
 TEXT_FIELDS: tuple[TextField, ...] = (
-    TextField("title", GERMAN, ("title",), boost=3.0, positions=True),
+    TextField("title", GERMAN, ("title",), boost=2.0, positions=True),
     TextField("brand", GERMAN, ("brand",), boost=2.5),
-    TextField("category", GERMAN, ("category",), boost=2.0),
+    TextField("category", GERMAN, ("category",), boost=3.0),
     TextField("attributes", GERMAN, ("attributes",), boost=1.5),
     TextField("description", GERMAN, ("description",), boost=0.5),
-    TextField("parts", COMPOUND_PARTS, ("title", "category", "attributes"), boost=1.0),
+    TextField("parts", COMPOUND_PARTS, ("title", "category", "attributes", "description"), boost=1.0),
     TextField("all", GERMAN, ("title", "brand", "category", "attributes", "description")),
     TextField("suggest", EDGE_PREFIX, ("title", "brand")),
 )

@@ -138,10 +138,9 @@ def apply_upsert(current: ProductDoc | None, incoming: ProductDoc) -> ProductDoc
 
 
 def apply_stock(current: ProductDoc | None, update: StockUpdate) -> ProductDoc | None:
-    """The document after a stock change, or None when it is unknown, stale or changes nothing visible."""
+    """The document after a stock change, or None when it is unknown or stale (not newer than the index's)."""
     if current is None or update.version <= current.stock_version:
         return None
-    changed = replace(current, available=update.available, stock_version=update.version)
-    if changed.available == current.available:
-        return None  # only the version moved: nothing to re-index (the version is kept on the next write)
-    return changed
+    # written even when only the version moved: the index is where the version is kept, so that after a
+    # restart an older stock event delivered late still finds the newer version and loses
+    return replace(current, available=update.available, stock_version=update.version)

@@ -163,6 +163,7 @@ class TermGroup:
     word: str
     stem: str
     alternatives: tuple[Alternative, ...] = ()
+    optional: bool = False  # a qualifier of a long query ("... für den gepäckträger"): scores, need not match
 
 
 @dataclass(frozen=True)
@@ -179,7 +180,7 @@ class SearchPlan:
     """What a backend executes: text clauses, filters, ranking boosts, sort and the window to return."""
 
     groups: tuple[TermGroup, ...] = ()
-    minimum_match: int = 0
+    minimum_match: int = 0  # of the required (not optional) groups
     gtin: str | None = None
     phrase: tuple[str, ...] = ()
     filters: Filters = field(default_factory=Filters)
@@ -197,20 +198,46 @@ class SearchPlan:
 
 
 def build_text_plan(q: str, vocabulary: Vocabulary) -> tuple[tuple[TermGroup, ...], int, str | None, tuple[str, ...]]:
-    """Analyse the query text into term groups, the number that must match, a GTIN and the phrase."""
+    """Analyse the query text into term groups, the number that must match, a GTIN and the phrase.
+
+    A long, natural-language query is read as a head and its qualifiers: the words before the first stop
+    word ("wasserdichte fahrradtasche" of "... für den gepäckträger") must match, the words after it only
+    add to the score. A word negated by "nicht", "ohne" or "kein" is not looked for at all.
+    """
     q = q.strip()
     if GTIN.match(q):
         return (), 0, q, ()
-    qwords = analysis.query_words(q)[:MAX_QUERY_WORDS]
+    qwords, optional = _read_query(q)
     qstems = [analysis.stem(w) for w in qwords]
     known = vocabulary.known(set(qstems)) if qstems else set()
     groups = []
-    for word, s in zip(qwords, qstems, strict=True):
+    for word, s, opt in zip(qwords, qstems, optional, strict=True):
         alternatives = _compound_alternatives(word, vocabulary)
         if s not in known and not alternatives:
             alternatives.extend(_typo_alternatives(word, s, vocabulary))
-        groups.append(TermGroup(word, s, tuple(alternatives)))
-    return tuple(groups), ranking.minimum_match(len(groups)), None, tuple(qstems)
+        groups.append(TermGroup(word, s, tuple(alternatives), opt))
+    head = [s for s, opt in zip(qstems, optional, strict=True) if not opt]
+    return tuple(groups), ranking.minimum_match(len(head)), None, tuple(head)
+
+
+def _read_query(q: str) -> tuple[list[str], list[bool]]:
+    """The meaningful words of a query (without repeats and negated words) and which of them are qualifiers."""
+    out: dict[str, bool] = {}
+    in_head, negated = True, False
+    for w in analysis.words(q):
+        if w in analysis.NEGATIONS:
+            negated, in_head = True, in_head and not out
+            continue
+        if w in analysis.STOP_WORDS:
+            in_head = in_head and not out
+            continue
+        if negated:
+            negated = False
+            continue
+        out.setdefault(w, not in_head)
+        if len(out) >= MAX_QUERY_WORDS:
+            break
+    return list(out), list(out.values())
 
 
 def _compound_alternatives(word: str, vocabulary: Vocabulary) -> list[Alternative]:
