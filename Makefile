@@ -6,7 +6,7 @@ SERVICES := catalog search orders notifications
 PACKAGES := shared $(wildcard connectors/*) $(addprefix services/,$(SERVICES)) $(wildcard services/gateway)
 TEST_DIRS := shared $(wildcard connectors/*) $(addprefix services/,$(SERVICES)) $(wildcard services/gateway) tests deploy
 
-.PHONY: install broker up down status demo lint test bench bench-catalog bench-orders clean
+.PHONY: install broker up down status demo lint test test-chaos bench bench-catalog bench-orders clean
 
 install: $(VENV)/.installed  ## a .venv with the pinned dependencies and every package editable
 
@@ -41,8 +41,12 @@ test: install broker lint  ## ruff, then every suite against the real RabbitMQ (
 	  elif [ -d $$d/tests ] || [ "$$d" = tests ]; then echo "== $$d"; (cd $$d && $(VENV)/bin/pytest -q $$( [ "$$d" = tests ] && echo . || echo tests)); fi; \
 	done
 
-bench: install broker  ## benchmarks, each figure next to a baseline measured in the same run
-	@$(VENV)/bin/python -m bench
+bench: install broker  ## benchmarks, each figure next to a baseline of the same run; report in bench/results/latest.md
+	@$(VENV)/bin/python -W ignore -m bench
+
+CHAOS_SECONDS ?= 300
+test-chaos: install broker  ## a long town day under chaos (CHAOS_SECONDS, CHAOS_SEED); `make test` runs a 40 s one
+	cd tests && CHAOS_SECONDS=$(CHAOS_SECONDS) $(VENV)/bin/pytest -q chaos
 
 bench-gateway: install broker  ## gateway requests/s and p50/p99 through gunicorn, next to the search RPC direct
 	@$(VENV)/bin/python -m bench gateway
