@@ -15,10 +15,13 @@ PIDFILE=$VAR/run/gateway.pid
 PROM_DIR=$VAR/run/gateway-metrics
 mkdir -p "$VAR/log" "$VAR/run"
 
-running() { [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; }
+# a killed process nobody reaped yet (a zombie: some container inits never reap) is not running
+alive() { kill -0 "$1" 2>/dev/null && ! grep -qs '^State:[[:space:]]*Z' "/proc/$1/status"; }
+running() { [ -f "$PIDFILE" ] && alive "$(cat "$PIDFILE")"; }
 
 start() {
   if running; then echo "  gateway: already running (pid $(cat "$PIDFILE"))"; return; fi
+  rm -f "$PIDFILE"  # stale (the process was killed): gunicorn refuses to start while its pid answers
   rm -rf "$PROM_DIR" && mkdir -p "$PROM_DIR"
   cd services/gateway
   env GATEWAY_BIND="$HOST:$PORT" PROMETHEUS_MULTIPROC_DIR="$PROM_DIR" \
@@ -44,9 +47,9 @@ start() {
 stop() {
   [ -f "$PIDFILE" ] || return 0
   local pid; pid=$(cat "$PIDFILE")
-  if kill -0 "$pid" 2>/dev/null; then
+  if alive "$pid"; then
     kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+    for _ in $(seq 1 100); do alive "$pid" || break; sleep 0.2; done
     kill -KILL -- "-$pid" 2>/dev/null || true
     echo "  gateway: stopped"
   fi

@@ -11,7 +11,9 @@ export MARKTPLATZ_VAR=$VAR
 SERVICES=${SERVICES:-"catalog search orders notifications"}
 mkdir -p "$VAR/log" "$VAR/run"
 
-running() { [ -f "$VAR/run/$1.pid" ] && kill -0 "$(cat "$VAR/run/$1.pid")" 2>/dev/null; }
+# a killed process nobody reaped yet (a zombie: some container inits never reap) is not running
+alive() { kill -0 "$1" 2>/dev/null && ! grep -qs '^State:[[:space:]]*Z' "/proc/$1/status"; }
+running() { [ -f "$VAR/run/$1.pid" ] && alive "$(cat "$VAR/run/$1.pid")"; }
 
 start_service() {
   local svc=$1
@@ -55,9 +57,9 @@ stop_service() {
   local svc=$1
   if ! [ -f "$VAR/run/$svc.pid" ]; then return; fi
   local pid; pid=$(cat "$VAR/run/$svc.pid")
-  if kill -0 "$pid" 2>/dev/null; then
+  if alive "$pid"; then
     kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+    for _ in $(seq 1 50); do alive "$pid" || break; sleep 0.2; done
     kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
     echo "  $svc: stopped"
   fi
