@@ -1,24 +1,37 @@
 """Search benchmark: ``make bench-search`` (or ``python -m bench.search_bench [sizes...]``).
 
-Builds seeded synthetic German catalogues (100k and 1M products by default) through the indexing pipeline
-into a tantivy index and prints build docs/s, index size and p50/p99 latency of mixed queries (text,
-filters, facets, distance, typos) at the backend.
+Builds seeded synthetic German catalogues (100k and 1M products by default) with the indexing code's bulk
+load into a tantivy index and prints build docs/s, index size and p50/p99 latency of mixed queries (text,
+filters, facets, distance, typos) at the backend and through the search RPC: the search service started as
+a ``nameko run`` process on a fresh RabbitMQ vhost over the built index, called with ClusterRpcProxy.
+``--no-rpc`` measures the backend only.
 """
 
 from __future__ import annotations
 
+import os
 import random
+import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from search.adapters.tantivy_backend import TantivyBackend
 from search.domain.vendors import Vendor
-from search.indexing import IndexingPipeline
+from search.indexing import bulk_load
 from search.querying import search
 from search.vendor_directory import VendorDirectory
+
+SERVICE_DIR = Path(__file__).resolve().parents[1] / "services" / "search"
+VENV_BIN = Path(sys.executable).parent
+BROKER_URI = os.environ.get("TEST_AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
+WARMUP, MEASURED = 50, 1000
 
 SEED = 20250514
 NOUNS = [
@@ -147,45 +160,127 @@ def mixed_query(rng: random.Random) -> dict:
     return q
 
 
-def run(size: int) -> None:
+def percentiles(latencies: list[float]) -> tuple[float, float]:
+    latencies = sorted(latencies)
+    return statistics.median(latencies), latencies[int(len(latencies) * 0.99)]
+
+
+def measure(call, queries: list[dict]) -> tuple[float, float]:
+    for q in queries[:WARMUP]:
+        call(q)
+    latencies = []
+    for q in queries[WARMUP:]:
+        t = time.perf_counter()
+        call(q)
+        latencies.append((time.perf_counter() - t) * 1000)
+    return percentiles(latencies)
+
+
+def _rabbitmqctl(*args: str) -> None:
+    exe = shutil.which("rabbitmqctl") or "/usr/sbin/rabbitmqctl"
+    subprocess.run([exe, *args], check=True, capture_output=True, timeout=120)
+
+
+def rpc_latency(index_dir: str, vendor_list: list[Vendor], queries: list[dict], work: str) -> tuple[float, float]:
+    """Start the search service (``nameko run``) over the built index on a fresh vhost; time ``search`` calls."""
+    from sqlalchemy.orm import Session
+
+    from marktplatz_shared.db import make_engine
+    from search.adapters import tables
+    from search.service import migrate
+
+    parts = urlsplit(BROKER_URI)
+    vhost = f"mp-bench-{uuid.uuid4().hex[:10]}"
+    _rabbitmqctl("add_vhost", vhost)
+    _rabbitmqctl("set_permissions", "-p", vhost, parts.username or "guest", ".*", ".*", ".*")
+    amqp = urlunsplit((parts.scheme, parts.netloc, "/" + quote(vhost, safe=""), "", ""))
+    db = f"sqlite:///{work}/search.db"
+    migrate(db)
+    engine = make_engine(db)
+    with Session(engine) as session, session.begin():
+        for v in vendor_list:
+            tables.save_vendor(session, v, datetime.now(UTC))
+    engine.dispose()
+    env = {
+        **os.environ,
+        "AMQP_URI": amqp,
+        "SEARCH_DATABASE_URL": db,
+        "SEARCH_INDEX_PATH": index_dir,
+        "SEARCH_METRICS_PORT": "0",
+        "MIGRATE_ON_START": "false",
+        "LOG_LEVEL": "WARNING",
+        "MARKTPLATZ_VAR": work,
+    }
+    log = open(os.path.join(work, "service.log"), "w")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(
+        [str(VENV_BIN / "nameko"), "run", "--config", "config.yaml", "search.service"],
+        cwd=SERVICE_DIR,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        from nameko.standalone.rpc import ClusterRpcProxy
+
+        with ClusterRpcProxy({"AMQP_URI": amqp}, timeout=30) as cluster:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    cluster.search.health()
+                    break
+                except Exception:  # noqa: BLE001 - not up yet: retried until the deadline
+                    if proc.poll() is not None or time.monotonic() > deadline:
+                        raise RuntimeError(f"the search service did not start, see {log.name}") from None
+                    time.sleep(0.5)
+            return measure(cluster.search.search, queries)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+        subprocess.run(
+            [shutil.which("rabbitmqctl") or "/usr/sbin/rabbitmqctl", "delete_vhost", vhost], capture_output=True
+        )
+
+
+def run(size: int, with_rpc: bool) -> None:
     rng = random.Random(SEED)
     n_vendors = max(25, size // 500)
-    directory = VendorDirectory(vendors(n_vendors, rng))
-    with tempfile.TemporaryDirectory(prefix="bench-search-") as path:
-        backend = TantivyBackend(path, writer_threads=2)
-        pipeline = IndexingPipeline(backend, max_batch=10**9)
-        at = datetime.now(UTC)
+    vendor_list = vendors(n_vendors, rng)
+    directory = VendorDirectory(vendor_list)
+    with tempfile.TemporaryDirectory(prefix="bench-search-") as work:
+        index_dir = os.path.join(work, "index")
+        backend = TantivyBackend(index_dir, writer_threads=2)
         started = time.perf_counter()
-        for i in range(size):
-            pipeline.product_upserted(product(i, rng, n_vendors), at)
-            if len(pipeline._pending.docs) >= 50_000:
-                pipeline.flush()
-        pipeline.flush()
+        bulk_load(backend, (product(i, rng, n_vendors) for i in range(size)), datetime.now(UTC))
         build = time.perf_counter() - started
         stats = backend.stats()
-        latencies = []
-        for _ in range(50):
-            search(mixed_query(rng), backend, directory)
-        for _ in range(1000):
-            q = mixed_query(rng)
-            t = time.perf_counter()
-            search(q, backend, directory)
-            latencies.append((time.perf_counter() - t) * 1000)
-        latencies.sort()
+        queries = [mixed_query(rng) for _ in range(WARMUP + MEASURED)]
+        p50, p99 = measure(lambda q: search(q, backend, directory), queries)
+        backend.close()
+        rpc = ("-", "-")
+        if with_rpc:
+            r50, r99 = rpc_latency(index_dir, vendor_list, queries, work)
+            rpc = (f"{r50:.2f}", f"{r99:.2f}")
         print(
-            f"| {size:>9,} | {size / build:>10,.0f} | {stats['size_bytes'] / 1e6:>8.1f} MB | "
-            f"{statistics.median(latencies):>7.2f} | {latencies[int(len(latencies) * 0.99)]:>7.2f} |",
+            f"| {size:>9,} | {size / build:>12,.0f} | {stats['size_bytes'] / 1e6:>8.1f} MB | "
+            f"{p50:>6.2f} | {p99:>6.2f} | {rpc[0]:>10} | {rpc[1]:>10} |",
             flush=True,
         )
-        backend.close()
 
 
 def main(argv: list[str]) -> None:
-    sizes = [int(a) for a in argv] or [100_000, 1_000_000]
-    print("| products  | build docs/s | index size | p50 ms | p99 ms |  (tantivy backend, mixed queries)")
-    print("|-----------|--------------|------------|--------|--------|")
+    with_rpc = "--no-rpc" not in argv
+    sizes = [int(a) for a in argv if a != "--no-rpc"] or [100_000, 1_000_000]
+    print(f"mixed queries, {MEASURED} timed after {WARMUP} warm-up; tantivy; RPC = search service over RabbitMQ")
+    print()
+    print("| products  | build docs/s | index size | backend p50 ms | backend p99 ms | RPC p50 ms | RPC p99 ms |")
+    print("|-----------|--------------|------------|----------------|----------------|------------|------------|")
     for size in sizes:
-        run(size)
+        run(size, with_rpc)
 
 
 if __name__ == "__main__":
