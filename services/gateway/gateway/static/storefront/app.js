@@ -15,7 +15,7 @@ const state = {
 };
 
 function render(...nodes) {
-  main.replaceChildren(...nodes);
+  main.replaceChildren(...nodes.flat(2).filter((node) => node !== null && node !== undefined && node !== false));
 }
 
 function failure(error) {
