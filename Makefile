@@ -6,7 +6,7 @@ SERVICES := catalog search orders notifications
 PACKAGES := shared $(wildcard connectors/*) $(addprefix services/,$(SERVICES)) $(wildcard services/gateway)
 TEST_DIRS := shared $(wildcard connectors/*) $(addprefix services/,$(SERVICES)) $(wildcard services/gateway) tests deploy
 
-.PHONY: install broker up down status demo lint test test-chaos bench bench-catalog bench-orders clean
+.PHONY: install browser broker up down status demo lint test test-chaos bench bench-catalog bench-orders clean
 
 install: $(VENV)/.installed  ## a .venv with the pinned dependencies and every package editable
 
@@ -15,6 +15,9 @@ $(VENV)/.installed: constraints.txt $(wildcard */pyproject.toml */*/pyproject.to
 	$(PIP) $(foreach p,$(PACKAGES),-e $(p)$(if $(shell grep -s '^test = ' $(p)/pyproject.toml),[test])) ruff pytest
 	@touch $@
 	@echo "installed into .venv"
+
+browser:  ## Debian's Chromium for the web tests (tests/web); Playwright drives it, never downloads one
+	@test -x /usr/bin/chromium || $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y -q chromium
 
 broker:  ## make sure a local RabbitMQ runs (installs it from the OS packages when missing)
 	@scripts/ensure-rabbitmq.sh
