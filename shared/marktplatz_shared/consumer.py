@@ -46,6 +46,26 @@ from .metrics import DEAD_LETTERS, DUPLICATES_SKIPPED, EVENT_RETRIES
 
 log = logging.getLogger(__name__)
 
+
+def _tolerate_lost_connection(settle):
+    """nameko 2.14's QueueConsumer guards ack/requeue against amqp's ConnectionError only: a socket reset by a
+    broker restart (an OSError) escapes and kills the whole service container, RPC included, while the process
+    lives on without answering. The broker has reclaimed such a message already, so it is redelivered."""
+
+    @functools.wraps(settle)
+    def settle_or_let_broker_redeliver(self, message):
+        try:
+            settle(self, message)
+        except OSError as exc:
+            log.warning("broker connection lost before settling a message (%s); it will be redelivered", exc)
+
+    return settle_or_let_broker_redeliver
+
+
+if not getattr(QueueConsumer.ack_message, "__wrapped__", None):  # every service imports this module once
+    QueueConsumer.ack_message = _tolerate_lost_connection(QueueConsumer.ack_message)
+    QueueConsumer.requeue_message = _tolerate_lost_connection(QueueConsumer.requeue_message)
+
 ATTEMPTS_HEADER = "x-attempts"
 
 

@@ -5,6 +5,7 @@ import os
 from nameko.rpc import RpcProxy, rpc
 from nameko.timer import Timer
 
+import marktplatz_shared.consumer  # noqa: F401 - hardens nameko's acks against a broker restart
 from marktplatz_shared.config import SettingsProvider
 from marktplatz_shared.db import Database, database_url
 from marktplatz_shared.errors import Conflict, InvalidInput, NotFound, Unavailable
