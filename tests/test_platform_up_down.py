@@ -8,6 +8,8 @@ from pathlib import Path
 
 from nameko.standalone.rpc import ClusterRpcProxy
 
+from marktplatz_shared.testing import process_alive
+
 ROOT = Path(__file__).resolve().parents[1]
 SERVICES = ["catalog", "search", "orders", "notifications"]
 
@@ -57,5 +59,5 @@ def test_up_is_idempotent_and_down_leaves_no_process(amqp_uri, tmp_path):
         down = platform("down", env)
     assert down.returncode == 0, down.stdout + down.stderr
     for pid in [*pids.values(), gateway_pid]:
-        assert not Path(f"/proc/{pid}").exists(), f"process {pid} still running after down"
+        assert not process_alive(pid), f"process {pid} still running after down"
     assert platform("status", env).stdout.count("stopped") == len(SERVICES)

@@ -42,6 +42,16 @@ def wait_for(predicate, timeout=15.0, interval=0.05, message="condition"):
     raise AssertionError(f"timed out after {timeout}s waiting for {message} (last value: {last!r})")
 
 
+def process_alive(pid) -> bool:
+    """True while the process runs; a killed process nobody reaped yet (a zombie: some container inits never
+    reap orphans) counts as gone."""
+    try:
+        with open(f"/proc/{int(pid)}/status") as status:
+            return not any(line.startswith("State:") and "Z" in line.split()[1] for line in status)
+    except FileNotFoundError:
+        return False
+
+
 def _rabbitmqctl(*args, check=True):
     exe = shutil.which("rabbitmqctl") or "/usr/sbin/rabbitmqctl"
     return subprocess.run([exe, *args], check=check, capture_output=True, text=True, timeout=120)

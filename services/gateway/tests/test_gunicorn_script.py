@@ -7,6 +7,8 @@ import subprocess
 import urllib.request
 from pathlib import Path
 
+from marktplatz_shared.testing import process_alive
+
 ROOT = Path(__file__).resolve().parents[3]
 
 
@@ -38,5 +40,5 @@ def test_gateway_script_serves_http_through_gunicorn_and_stop_leaves_no_process(
     finally:
         stopped = subprocess.run([script, "stop"], env=env, capture_output=True, text=True, timeout=60)
     assert stopped.returncode == 0
-    assert not Path(f"/proc/{pid}").exists()
+    assert not process_alive(pid)
     assert '"logger": "gateway.access"' in (tmp_path / "log" / "gateway.log").read_text()
