@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from fixtures import CENTRE, products, vendors
+from fixtures import CENTRE, product, products, vendors
 
 from marktplatz_shared.errors import InvalidInput
 from search.domain.vendors import Vendor
@@ -217,6 +217,17 @@ def test_after_a_restart_an_older_stock_event_still_loses_to_a_version_only_bump
     assert restarted.stock_changed([{**key, "available": 0, "version": 6}], T0).__class__.__name__ == "_Done"
     restarted.flush()
     assert "J1" in town.ids(q="jacke", in_stock=True)
+
+
+def test_stock_that_arrives_before_its_product_is_kept_until_the_product_comes(town):
+    new = product(town.v("mode"), "N1", "Regenjacke Nordwind", "Mode > Jacken", "59.00", available=0)
+    town.pipeline.stock_changed([{"vendor_id": new["vendor_id"], "sku": "N1", "available": 4, "version": 3}], T0)
+    town.pipeline.flush()
+    assert "N1" not in town.ids(q="nordwind")  # stock alone is not a product
+    town.pipeline.product_upserted(new, T0 + timedelta(seconds=1))  # created with 0 before the stock change
+    town.pipeline.flush()
+    assert town.ids(q="nordwind", in_stock=True) == ["N1"]
+    assert town.backend.get([new["vendor_id"] + "/N1"])[new["vendor_id"] + "/N1"].available == 4
 
 
 def test_an_upsert_that_changes_nothing_searchable_is_not_reindexed(town):

@@ -120,6 +120,24 @@ class StockUpdate:
         return product_id(self.vendor_id, self.sku)
 
 
+def stock_placeholder(update: StockUpdate) -> ProductDoc:
+    """Stock of a product the index does not know yet; not live, and older than any product event."""
+    return ProductDoc(
+        vendor_id=update.vendor_id,
+        sku=update.sku,
+        gtin="",
+        title="",
+        description="",
+        brand="",
+        category="",
+        price="0",
+        available=update.available,
+        stock_version=update.version,
+        changed_at=0.0,
+        state=GONE,
+    )
+
+
 def apply_upsert(current: ProductDoc | None, incoming: ProductDoc) -> ProductDoc | None:
     """The document after a product event, or None when nothing a search sees changes (or it is stale).
 
@@ -138,8 +156,14 @@ def apply_upsert(current: ProductDoc | None, incoming: ProductDoc) -> ProductDoc
 
 
 def apply_stock(current: ProductDoc | None, update: StockUpdate) -> ProductDoc | None:
-    """The document after a stock change, or None when it is unknown or stale (not newer than the index's)."""
-    if current is None or update.version <= current.stock_version:
+    """The document after a stock change, or None when it is stale (not newer than the index's).
+
+    Stock and product events travel in different queues, so a product's first stock change can arrive before
+    the product itself: it is kept in a placeholder that no search returns, and the product takes it over.
+    """
+    if current is None:
+        return stock_placeholder(update)
+    if update.version <= current.stock_version:
         return None
     # written even when only the version moved: the index is where the version is kept, so that after a
     # restart an older stock event delivered late still finds the newer version and loses
