@@ -44,6 +44,8 @@ class Platform:
             SEARCH_METRICS_PORT="0",
             ORDERS_METRICS_PORT="0",
             NOTIFICATIONS_METRICS_PORT="0",
+            # the Maildir sink sends in milliseconds: a killed sender's claim may be taken over after 15 s
+            NOTIFICATIONS_SEND_LEASE_SECONDS="15",
         )
 
     def script(self, *args: str) -> subprocess.CompletedProcess:
