@@ -274,6 +274,7 @@ def _apply_lines(
         levels = repo.lock_stock_levels(tx.session, vendor_id, [line.sku for line in lines])
         outcome = apply_batch(levels, lines)
         repo.save_stock_levels(tx.session, vendor_id, outcome.updated)
+        repo.touch_stock_update(tx.session, vendor_id)
         if outcome.unknown_skus:
             unknown = set(outcome.unknown_skus)
             rejected = [(line.sku, line.sequence) for line in lines if line.sku in unknown]
@@ -302,6 +303,12 @@ def _changed_lines(vendor_id: str, outcome: BatchOutcome) -> list[dict[str, Any]
         }
         for sku in outcome.changed
     ]
+
+
+def stock_freshness(db: DatabaseAccess) -> dict[str, Any]:
+    """When each shop last sent stock (a POS batch over AMQP or HTTP); None for a shop that never did."""
+    with db.read() as session:
+        return {"vendors": repo.stock_freshness(session)}
 
 
 def rejected_stock_lines(db: DatabaseAccess, vendor_id: Any, limit: Any = 100) -> list[dict[str, Any]]:

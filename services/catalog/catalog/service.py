@@ -108,6 +108,10 @@ class CatalogService:
         )
 
     @rpc
+    def stock_freshness(self):
+        return handlers.stock_freshness(self.db)
+
+    @rpc
     def rejected_stock_lines(self, vendor_id, limit=100):
         return handlers.rejected_stock_lines(self.db, vendor_id, limit)
 

@@ -166,3 +166,15 @@ def test_a_batch_with_one_bad_line_applies_nothing(db, engine, shop):
 def test_a_stock_batch_for_an_unknown_vendor_is_refused(db):
     with pytest.raises(InvalidInput, match="unknown vendor"):
         handlers.apply_stock_batch(db, unique(), "report", [{"sku": "a", "quantity": 3, "sequence": 1}])
+
+
+def test_stock_freshness_tells_when_each_shop_last_sent_stock(db, shop):
+    quiet = unique()
+    handlers.register_vendor(db, vendor_record(quiet))
+    handlers.upsert_product(db, product_record(shop, "a"))
+    before = {v["vendor_id"]: v["last_pos_update"] for v in handlers.stock_freshness(db)["vendors"]}
+    assert before[shop] is None and before[quiet] is None
+    handlers.apply_stock_batch(db, shop, "report", [{"sku": "a", "quantity": 5, "sequence": 1}])
+    after = {v["vendor_id"]: v["last_pos_update"] for v in handlers.stock_freshness(db)["vendors"]}
+    assert after[shop] is not None and after[shop].endswith("+00:00")
+    assert after[quiet] is None

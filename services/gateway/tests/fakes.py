@@ -161,7 +161,19 @@ class FakeCatalog:
                 stock["sequence"] = line["sequence"]
                 applied += 1
                 changed += stock["on_hand"] != before
+            if applied:
+                STATE.setdefault("stock_updates", {})[vendor_id] = "2026-11-23T09:00:00+00:00"
         return {"applied": applied, "stale": stale, "unknown_skus": unknown, "changed": changed}
+
+    @rpc
+    def stock_freshness(self):
+        updates = STATE.get("stock_updates", {})
+        return {
+            "vendors": [
+                {"vendor_id": v, "name": STATE["vendors"][v]["name"], "last_pos_update": updates.get(v)}
+                for v in sorted(STATE["vendors"])
+            ]
+        }
 
 
 class FakeSearch:

@@ -30,6 +30,7 @@ OPERATOR_ENDPOINTS = [
     ("POST", "/v1/operator/dead-letters/catalog/replay", {}),
     ("GET", "/v1/operator/search-analytics", None),
     ("GET", "/v1/operator/stats", None),
+    ("GET", "/v1/operator/stock-freshness", None),
 ]
 
 

@@ -110,3 +110,18 @@ def test_a_retailer_sets_its_webhook_and_rotates_its_secret(client, shop):
     first = client.post(f"{url}/secret", headers=retailer).json["secret"]
     second = client.post(f"{url}/secret", headers=retailer).json["secret"]
     assert first and second and first != second
+
+
+def test_the_operator_sees_when_each_shop_last_sent_stock(client, shop, operator):
+    vendor_id, retailer = shop()
+    quiet_id, _ = shop()
+    client.put(f"/v1/vendors/{vendor_id}/products/milch", json=product_body(), headers=retailer)
+    client.post(
+        f"/v1/vendors/{vendor_id}/stock",
+        json={"mode": "report", "lines": [{"sku": "milch", "quantity": 10, "sequence": 5}]},
+        headers=retailer,
+    )
+    answer = client.get("/v1/operator/stock-freshness", headers=operator)
+    assert answer.status_code == 200
+    last = {v["vendor_id"]: v["last_pos_update"] for v in answer.json["vendors"]}
+    assert last[vendor_id] is not None and last[quiet_id] is None

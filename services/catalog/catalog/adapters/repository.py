@@ -73,6 +73,23 @@ def vendor_exists(session: Session, vendor_id: str) -> bool:
     return session.execute(select(vendors.c.vendor_id).where(vendors.c.vendor_id == vendor_id)).first() is not None
 
 
+def touch_stock_update(session: Session, vendor_id: str) -> None:
+    session.execute(update(vendors).where(vendors.c.vendor_id == vendor_id).values(last_stock_update_at=now()))
+
+
+def stock_freshness(session: Session) -> list[dict[str, Any]]:
+    rows = session.execute(
+        select(vendors.c.vendor_id, vendors.c.name, vendors.c.last_stock_update_at).order_by(vendors.c.vendor_id)
+    )
+    return [{"vendor_id": r.vendor_id, "name": r.name, "last_pos_update": _aware(r.last_stock_update_at)} for r in rows]
+
+
+def _aware(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
+
+
 def insert_vendor(session: Session, vendor: Mapping[str, Any]) -> None:
     moment = now()
     session.execute(insert(vendors).values(**vendor, created_at=moment, updated_at=moment))

@@ -39,6 +39,7 @@ vendors = Table(
     Column("webhook_url", String(2000), nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("last_stock_update_at", DateTime(timezone=True), nullable=True),  # the shop's last stock batch
 )
 
 products = Table(

@@ -27,6 +27,7 @@ from .schemas import (
     ReplayResultSchema,
     ReplaySchema,
     StatsSchema,
+    StockFreshnessSchema,
     VendorChangesSchema,
     VendorPrivateSchema,
     VendorRegistrationSchema,
@@ -180,6 +181,17 @@ def search_analytics(query):
         raise ApiError(422, "since must not be after until", fields={"since": ["after until"]})
     report = call("search", "query_report", since.isoformat(), until.isoformat(), limit=query["limit"])
     return dict(report, since=since.isoformat(), until=until.isoformat())
+
+
+@bp.get("/v1/operator/stock-freshness")
+@operation(
+    "When each shop last sent stock (from its POS or the stock endpoint)",
+    audience=OPERATOR,
+    tags=TAGS,
+    response=StockFreshnessSchema,
+)
+def stock_freshness():
+    return call("catalog", "stock_freshness")
 
 
 @bp.get("/v1/operator/stats")

@@ -498,6 +498,16 @@ class AnalyticsSchema(Schema):
     latency_ms = fields.Dict(allow_none=True)
 
 
+class ShopFreshnessSchema(Schema):
+    vendor_id = fields.String(required=True)
+    name = fields.String(required=True)
+    last_pos_update = fields.String(allow_none=True, metadata={"description": "ISO time, null if never"})
+
+
+class StockFreshnessSchema(Schema):
+    vendors = fields.List(fields.Nested(ShopFreshnessSchema), required=True)
+
+
 class StatsSchema(Schema):
     services = fields.Dict(keys=fields.String(), values=fields.String())
     search = fields.Dict(allow_none=True)
