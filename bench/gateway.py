@@ -1,9 +1,9 @@
 """Gateway throughput: search and product detail over HTTP through gunicorn (gthread) with 16 concurrent
 clients, next to the search RPC called directly by 16 threads in the same run.
 
-The services behind the gateway are the contract fakes of the gateway's tests (services/gateway/tests/fakes.py)
-run with `nameko run` on a vhost of their own, so the figures measure the gateway's own cost (HTTP, validation,
-keys, rate-limit counters, RPC) and not the search engine.
+The services behind the gateway are the real catalog and search, each its own `nameko run` process as
+`make up` runs them (scripts/platform.sh, SQLite and tantivy in a temp dir, a vhost of their own), seeded with
+200 products of one shop; the baseline calls the same search service's RPC directly.
 """
 
 from __future__ import annotations
@@ -31,6 +31,13 @@ REQUESTS_PER_CLIENT = int(os.environ.get("BENCH_GATEWAY_REQUESTS", "150"))
 def _ctl(*args):
     exe = shutil.which("rabbitmqctl") or "/usr/sbin/rabbitmqctl"
     subprocess.run([exe, *args], check=True, capture_output=True, timeout=120)
+
+
+def _gtin(i: int) -> str:
+    """A valid EAN-13 (in-store range 2...) for product i."""
+    first = f"2{i:011d}"
+    total = sum(int(d) * (3 if n % 2 else 1) for n, d in enumerate(first))
+    return first + str((10 - total % 10) % 10)
 
 
 def _free_port():
@@ -74,40 +81,25 @@ def main(argv: list[str]) -> int:
     uri = BROKER.rstrip("/") + "/" + vhost
     var = Path(tempfile.mkdtemp(prefix="bench-gateway-"))
     port = _free_port()
-    venv = Path(sys.executable).parent
     _ctl("add_vhost", vhost)
     _ctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
-    config = var / "fakes.yaml"
-    config.write_text(f"AMQP_URI: '{uri}'\nmax_workers: 32\n")
-    fakes = subprocess.Popen(
-        [str(venv / "nameko"), "run", "--config", str(config), "fakes"],
-        cwd=ROOT / "services" / "gateway" / "tests",
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
     env = dict(
         os.environ,
         AMQP_URI=uri,
         MARKTPLATZ_VAR=str(var),
+        SERVICES="catalog search",
         GATEWAY_PORT=str(port),
         GUNICORN_WORKERS="2",
         GUNICORN_THREADS="8",
         GATEWAY_RATE_LIMIT_PER_ADDRESS="1000000",
         GATEWAY_RATE_LIMIT_PER_KEY="1000000",
+        CATALOG_METRICS_PORT="0",
+        SEARCH_METRICS_PORT="0",
     )
-    script = str(ROOT / "scripts" / "gateway.sh")
+    platform = str(ROOT / "scripts" / "platform.sh")
     try:
+        subprocess.run([platform, "up"], env=env, check=True, capture_output=True, timeout=240)
         with ClusterRpcProxy({"AMQP_URI": uri}, timeout=30) as rpc:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    rpc.catalog.health()
-                    break
-                except Exception:  # noqa: BLE001 - not up yet
-                    if time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.2)
             rpc.catalog.register_vendor(
                 {
                     "vendor_id": "bench",
@@ -125,13 +117,19 @@ def main(argv: list[str]) -> int:
                     {
                         "vendor_id": "bench",
                         "sku": f"sku-{i}",
-                        "gtin": f"{i:013d}",
+                        "gtin": _gtin(i),
                         "title": f"Vollmilch {i}",
                         "category": "Milch",
                         "price": "1.29",
                     }
                 )
-        subprocess.run([script, "start"], env=env, check=True, capture_output=True, timeout=120)
+            lines = [{"sku": f"sku-{i}", "quantity": 5, "sequence": 1} for i in range(200)]
+            rpc.catalog.apply_stock_batch("bench", "report", lines)
+            deadline = time.monotonic() + 60
+            while rpc.search.search({"q": "vollmilch", "vendor_id": "bench", "in_stock": True})["total"] < 200:
+                if time.monotonic() > deadline:
+                    raise TimeoutError("search did not index the 200 bench products within 60 s")
+                time.sleep(0.2)
         base = f"http://127.0.0.1:{port}"
         query = {"q": "vollmilch 1", "per_page": 20, "page": 1, "sort": "relevance"}
 
@@ -153,9 +151,7 @@ def main(argv: list[str]) -> int:
             ("GET /v1/products/{v}/{sku} via gateway", _run(CLIENTS, http("/v1/products/bench/sku-7"))),
         ]
     finally:
-        subprocess.run([script, "stop"], env=env, capture_output=True, timeout=120)
-        os.killpg(fakes.pid, 15)
-        fakes.wait(timeout=30)
+        subprocess.run([platform, "down"], env=env, capture_output=True, timeout=120)
         _ctl("delete_vhost", vhost)
         shutil.rmtree(var, ignore_errors=True)
     print(
