@@ -6,7 +6,6 @@ import os
 from datetime import UTC, datetime
 
 from nameko.rpc import rpc
-from nameko.timer import Timer
 
 from marktplatz_shared.config import SettingsProvider
 from marktplatz_shared.consumer import PermanentFailure, PublisherUser, reliable_handler
@@ -15,6 +14,7 @@ from marktplatz_shared.errors import InvalidInput
 from marktplatz_shared.logs import CorrelationId
 from marktplatz_shared.metrics import Metrics
 from marktplatz_shared.outbox import OutboxRelay
+from marktplatz_shared.timer import every
 
 from . import handlers
 from .bootstrap import MIGRATIONS
@@ -27,18 +27,6 @@ from .settings import (
     RESERVATION_SWEEP_SECONDS,
     CatalogSettings,
 )
-
-
-class ConfiguredTimer(Timer):
-    """nameko's timer with its interval read from the service's config at start-up."""
-
-    def __init__(self, config_key: str, default: float, **kwargs):
-        super().__init__(interval=default, **kwargs)
-        self.config_key = config_key
-
-    def setup(self):
-        self.interval = float(self.container.config.get(self.config_key, self.interval))
-        super().setup()
 
 
 class CatalogService:
@@ -149,7 +137,7 @@ class CatalogService:
     def release_reservation(self, order_ref):
         return handlers.release_reservation(self.db, order_ref)
 
-    @ConfiguredTimer.decorator(RESERVATION_SWEEP_SECONDS, DEFAULT_RESERVATION_SWEEP_SECONDS)
+    @every(RESERVATION_SWEEP_SECONDS, DEFAULT_RESERVATION_SWEEP_SECONDS)
     def release_expired_reservations(self):
         handlers.release_expired(self.db, datetime.now(UTC))
 

@@ -3,7 +3,6 @@
 import os
 
 from nameko.rpc import RpcProxy, rpc
-from nameko.timer import Timer
 
 import marktplatz_shared.consumer  # noqa: F401 - hardens nameko's acks against a broker restart
 from marktplatz_shared.config import SettingsProvider
@@ -12,6 +11,7 @@ from marktplatz_shared.errors import Conflict, InvalidInput, NotFound, Unavailab
 from marktplatz_shared.logs import CorrelationId
 from marktplatz_shared.metrics import Metrics
 from marktplatz_shared.outbox import OutboxRelay
+from marktplatz_shared.timer import every
 
 from .adapters.catalog import CatalogPort
 from .handlers import Orders
@@ -30,20 +30,6 @@ MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
 
 #: answers to the caller, not faults of the service: nameko does not log them as unexpected errors
 EXPECTED = (Conflict, InvalidInput, NotFound, Unavailable)
-
-
-class ConfiguredTimer(Timer):
-    """A nameko timer whose interval is a config key (so tests and operators can change it)."""
-
-    def __init__(self, setting: str, default: float, **kwargs):
-        self.setting = setting
-        super().__init__(interval=default, **kwargs)
-
-    def setup(self):
-        self.interval = float(self.container.config.get(self.setting, self.interval))
-
-
-every = ConfiguredTimer.decorator
 
 
 class OrdersService:
