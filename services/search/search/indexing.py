@@ -79,6 +79,16 @@ class IndexingPipeline:
             return self._inflight.docs[doc_id]
         return self.backend.get([doc_id]).get(doc_id)
 
+    def _uncommitted(self) -> Batch | _Done:
+        """The ticket of a change that needs no write of its own: it was judged against documents that may not
+        be committed yet (a duplicate of a pending change, or one made stale by it), so it may be acknowledged
+        only once they are; otherwise a crash before that commit would lose a change already acknowledged."""
+        if self._pending.docs:
+            return self._pending
+        if self._inflight is not None:
+            return self._inflight
+        return DONE
+
     def _stage(self, doc: ProductDoc, when: float) -> Batch:
         self._pending.docs[doc.id] = doc
         if self._mirror is not None:
@@ -93,7 +103,7 @@ class IndexingPipeline:
         doc = apply_upsert(self.current(incoming.id), incoming)
         if doc is None:
             INDEX_SKIPPED.labels("product_upserted").inc()
-            return DONE
+            return self._uncommitted()
         return self._stage(doc, when)
 
     def product_withdrawn(self, vendor_id: str, sku: str, occurred_at: datetime) -> Batch | _Done:
@@ -101,7 +111,7 @@ class IndexingPipeline:
         current = self.current(product_id(vendor_id, sku))
         if current is None or not current.live or current.changed_at > when:
             INDEX_SKIPPED.labels("product_withdrawn").inc()
-            return DONE
+            return self._uncommitted()
         return self._stage(current.tombstone(when), when)
 
     def stock_changed(self, lines: list[dict[str, Any]], occurred_at: datetime) -> Batch | _Done:
@@ -115,7 +125,7 @@ class IndexingPipeline:
                 continue
             ticket = self._stage(doc, when)
             ticket.stock_times.append(when)
-        return ticket
+        return ticket if ticket is not DONE else self._uncommitted()
 
     # --- commits ---------------------------------------------------------------------------------------
 

@@ -230,6 +230,15 @@ def test_stock_that_arrives_before_its_product_is_kept_until_the_product_comes(t
     assert town.backend.get([new["vendor_id"] + "/N1"])[new["vendor_id"] + "/N1"].available == 4
 
 
+def test_a_duplicate_of_an_uncommitted_change_is_acknowledged_only_after_that_commit(town):
+    line = {"vendor_id": town.v("mode"), "sku": "J2", "available": 2, "version": 9}
+    first = town.pipeline.stock_changed([line], T0)
+    again = town.pipeline.stock_changed([line], T0)  # a redelivery while the first is still pending
+    assert again is first and not again.done.is_set()
+    town.pipeline.flush()
+    assert again.done.is_set()
+
+
 def test_an_upsert_that_changes_nothing_searchable_is_not_reindexed(town):
     same = products(town.prefix)[0]
     assert town.pipeline.product_upserted(same, T0 + timedelta(seconds=1)).__class__.__name__ == "_Done"

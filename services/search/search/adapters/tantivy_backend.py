@@ -292,11 +292,7 @@ class TantivyBackend:
 
     def stats(self) -> dict[str, Any]:
         searcher = self.gen.searcher
-        size = sum(
-            os.path.getsize(os.path.join(dirpath, name))
-            for dirpath, _dirs, names in os.walk(self.gen.path)
-            for name in names
-        )
+        size = _directory_size(self.gen.path)
         live = searcher.search(Query.term_query(self.schema, "state", LIVE), limit=1).count
         return {
             "backend": self.name,
@@ -353,6 +349,18 @@ class TantivyBuilder:
     def abort(self) -> None:
         self.gen.close()
         shutil.rmtree(self.gen.path, ignore_errors=True)
+
+
+def _directory_size(path: str) -> int:
+    """Bytes under ``path``; files that a concurrent commit or merge removes meanwhile count as gone."""
+    total = 0
+    for dirpath, _dirs, names in os.walk(path):
+        for name in names:
+            try:
+                total += os.path.getsize(os.path.join(dirpath, name))
+            except FileNotFoundError:
+                continue
+    return total
 
 
 def _load(document: tantivy.Document) -> ProductDoc:
