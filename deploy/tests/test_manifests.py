@@ -35,12 +35,16 @@ def strict(schema):
 
 
 def load_crd_schemas() -> dict[tuple[str, str], dict]:
-    schemas = {}
+    """(apiVersion, kind) -> strict schema, from the upstream CRD files and the subsets (see crds/README.md)."""
+    schemas, origin = {}, {}
     for path in sorted(CRD_DIR.glob("*.yaml")):
-        for crd in yaml.safe_load_all(path.read_text()):
+        for crd in filter(None, yaml.safe_load_all(path.read_text())):
             group, kind = crd["spec"]["group"], crd["spec"]["names"]["kind"]
             for version in crd["spec"]["versions"]:
-                schemas[(f"{group}/{version['name']}", kind)] = strict(version["schema"]["openAPIV3Schema"])
+                key = (f"{group}/{version['name']}", kind)
+                if key in schemas:
+                    raise ValueError(f"{key} is defined in {origin[key]} and {path.name}: keep one")
+                schemas[key], origin[key] = strict(version["schema"]["openAPIV3Schema"]), path.name
     return schemas
 
 
@@ -296,5 +300,30 @@ def test_network_policies_deny_by_default_and_admit_the_architecture_flows(rende
 
 def test_crd_files_are_custom_resource_definitions():
     for path in Path(CRD_DIR).glob("*.yaml"):
-        for crd in yaml.safe_load_all(path.read_text()):
+        for crd in filter(None, yaml.safe_load_all(path.read_text())):
             kubernetes_validate.validate(crd, KUBERNETES_VERSION, strict=True)
+
+
+def test_every_crd_file_is_in_the_readme_table_with_its_origin():
+    table = {
+        line.split("|")[1].strip(): line
+        for line in (CRD_DIR / "README.md").read_text().splitlines()
+        if line.startswith("| ") and line.split("|")[1].strip().endswith(".yaml")
+    }
+    files = {path.name for path in CRD_DIR.glob("*.yaml")}
+    assert files == set(table), f"README table and deploy/crds differ: {sorted(files ^ set(table))}"
+    for name, row in table.items():
+        if name.endswith(".subset.yaml"):
+            assert "**subset**" in row, f"{name}: a subset must say so in the README"
+        else:
+            assert "@ " in row and "subset" not in row, f"{name}: an upstream file names its commit"
+
+
+def test_upstream_crd_check_rejects_a_misspelt_field():
+    schema = CRD_SCHEMAS[("keda.sh/v1alpha1", "ScaledObject")]
+    scaled = {"apiVersion": "keda.sh/v1alpha1", "kind": "ScaledObject", "metadata": {"name": "x"}}
+    spec = {"scaleTargetRef": {"name": "x"}, "triggers": [{"type": "rabbitmq", "metadata": {"mode": "QueueLength"}}]}
+
+    assert jsonschema.Draft7Validator(schema).is_valid({**scaled, "spec": spec})
+    assert not jsonschema.Draft7Validator(schema).is_valid({**scaled, "spec": {**spec, "minReplicas": 1}})
+    assert not jsonschema.Draft7Validator(schema).is_valid({**scaled, "spec": {**spec, "minReplicaCount": "2"}})
