@@ -1,6 +1,7 @@
 """The rendered overlays: valid Kubernetes and operator objects, and the properties an operator relies on."""
 
 import copy
+import re
 from pathlib import Path
 
 import jsonschema
@@ -151,7 +152,7 @@ def test_no_secret_is_committed_and_every_referenced_secret_is_documented(render
 
     def collect(node):
         if isinstance(node, dict):
-            for key in ("secretKeyRef", "secret", "passwordSecret"):
+            for key in ("secretKeyRef", "secret", "passwordSecret", "importCredentialsSecret"):
                 ref = node.get(key)
                 if isinstance(ref, dict):
                     referenced.add(ref.get("name") or ref.get("secretName"))
@@ -327,3 +328,153 @@ def test_upstream_crd_check_rejects_a_misspelt_field():
     assert jsonschema.Draft7Validator(schema).is_valid({**scaled, "spec": spec})
     assert not jsonschema.Draft7Validator(schema).is_valid({**scaled, "spec": {**spec, "minReplicas": 1}})
     assert not jsonschema.Draft7Validator(schema).is_valid({**scaled, "spec": {**spec, "minReplicaCount": "2"}})
+
+
+# --- broker users: one RabbitMQ user per service (messaging topology operator) ------------------------------
+
+
+def env_of(container) -> dict[str, dict]:
+    return {e["name"]: e for e in container.get("env", [])}
+
+
+def secret_of(env: dict[str, dict], name: str) -> tuple[str, str] | None:
+    ref = env.get(name, {}).get("valueFrom", {}).get("secretKeyRef")
+    return (ref["name"], ref["key"]) if ref else None
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_every_service_connects_to_the_broker_as_its_own_user(rendered, overlay):
+    docs = rendered[overlay]
+    users = of_kind(docs, "User")
+    imported = {u["spec"]["importCredentialsSecret"]["name"] for u in users.values()}
+    workloads = {**of_kind(docs, "Deployment"), **of_kind(docs, "Job")}
+    for name in SERVICES:
+        for workload in (name, f"{name}-migrate"):
+            container = workloads[workload]["spec"]["template"]["spec"]["containers"][0]
+            env = env_of(container)
+            secret = f"marktplatz-amqp-{name}"
+            assert secret_of(env, "AMQP_USERNAME") == (secret, "username"), workload
+            assert secret_of(env, "AMQP_PASSWORD") == (secret, "password"), workload
+            assert env["AMQP_URI"]["value"] == "amqp://$(AMQP_USERNAME):$(AMQP_PASSWORD)@marktplatz-rabbitmq:5672/"
+            assert secret in imported, f"{workload}: no User imports {secret}"
+    assert "marktplatz-amqp" not in str(docs).replace("marktplatz-amqp-", ""), "the shared broker secret is gone"
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_every_broker_user_has_its_permission_on_the_cluster(rendered, overlay):
+    docs = rendered[overlay]
+    users, permissions = of_kind(docs, "User"), of_kind(docs, "Permission")
+    assert {f"marktplatz-{s}" for s in SERVICES} | {"marktplatz-pos-import"} <= set(users)
+    granted = {p["spec"]["userReference"]["name"]: p for p in permissions.values()}
+    assert set(granted) == set(users), "one Permission per User, none for a user that does not exist"
+    for name, user in users.items():
+        assert user["spec"]["rabbitmqClusterReference"] == {"name": "marktplatz-rabbitmq"}
+        assert user["spec"]["importCredentialsSecret"]["name"] == name.replace("marktplatz-", "marktplatz-amqp-")
+        assert "tags" not in user["spec"], f"{name}: no management access"
+        spec = granted[name]["spec"]
+        assert spec["vhost"] == "/" and spec["rabbitmqClusterReference"] == {"name": "marktplatz-rabbitmq"}
+        for kind in ("configure", "write", "read"):
+            pattern = spec["permissions"][kind]
+            assert pattern.startswith("^") and pattern.endswith("$") and ".*" != pattern, f"{name} {kind}: {pattern}"
+
+
+def service_topology(name: str) -> dict:
+    """What a service's code declares on the broker: its handler queues, the sources, RPC client or not."""
+    package = DEPLOY.parent / "services" / name / name
+    source = "\n".join(path.read_text() for path in sorted(package.rglob("*.py")))
+    handlers = re.findall(r'@reliable_handler\("(\w+)", "(\w+)"\)\s+def (\w+)', source)
+    return {
+        "queues": {f"evt-{src}-{event}--{name}.{method}" for src, event, method in handlers},
+        "sources": {src for src, _, _ in handlers},
+        "rpc_client": "RpcProxy(" in source,  # nameko's RpcProxy, or the gateway's ClusterRpcProxy
+        "rpc_server": "@rpc" in source,
+        "publishes": "OutboxRelay" in source,  # events go out through the outbox relay
+    }
+
+
+def allowed(permission: dict, kind: str, resource: str) -> bool:
+    return re.search(permission[kind], resource) is not None
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_broker_permissions_allow_what_the_service_declares_and_nothing_of_the_others(rendered, name):
+    permission = of_kind(rendered["production"], "Permission")[f"marktplatz-{name}"]["spec"]["permissions"]
+    code = service_topology(name)
+    if name != "gateway":
+        assert code["rpc_server"], f"{name}: no @rpc found: the source layout changed"
+    uuid = "0b6e1b6e-3c1f-4d2a-9a51-8f2a6f4c9d10"
+
+    def needs(kind, *resources):
+        for resource in resources:
+            assert allowed(permission, kind, resource), f"{name} may not {kind} {resource}"
+
+    needs("configure", "nameko-rpc", f"rpc.reply-standalone_rpc_proxy-{uuid}")  # the readiness probe's RPC
+    needs("write", "nameko-rpc", f"rpc.reply-standalone_rpc_proxy-{uuid}")
+    needs("read", "nameko-rpc", f"rpc.reply-standalone_rpc_proxy-{uuid}")
+    if code["rpc_server"]:
+        needs("configure", f"rpc-{name}")
+        needs("write", f"rpc-{name}")
+        needs("read", f"rpc-{name}")
+    if code["rpc_client"] and name != "gateway":
+        needs("configure", f"rpc.reply-{name}-{uuid}")
+        needs("read", f"rpc.reply-{name}-{uuid}")
+    for queue in code["queues"]:
+        needs("configure", queue)
+        needs("write", queue)  # queue.bind
+        needs("read", queue)
+    for source in code["sources"]:
+        needs("configure", f"{source}.events")  # nameko declares the source's exchange
+        needs("read", f"{source}.events")  # queue.bind
+    if code["queues"]:
+        retry, dead, redeliver = f"{name}.retry.5000ms", f"{name}.dead-letters", f"{name}.redeliver"
+        needs("configure", retry, dead, redeliver)
+        needs("write", retry, dead, redeliver, "amq.default")
+        needs("read", retry, dead, redeliver)
+    if code["publishes"]:
+        needs("configure", f"{name}.events")
+        needs("write", f"{name}.events")
+
+    for other in SERVICES:
+        if other == name:
+            continue
+        for kind in ("configure", "write", "read"):
+            for resource in (
+                f"rpc-{other}",
+                f"evt-catalog-stock_changed--{other}.on_stock_changed",
+                f"{other}.dead-letters",
+                f"{other}.redeliver",
+                f"rpc.reply-{other}-{uuid}",
+            ):
+                assert not allowed(permission, kind, resource), f"{name} may {kind} {resource}"
+        assert not allowed(permission, "write", f"{other}.events"), f"{name} may publish {other}'s events"
+    assert not allowed(permission, "write", "pos.events"), f"{name} may forge POS stock"
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_catalog_trusts_exactly_the_platforms_pos_import_user(rendered, overlay):
+    docs = rendered[overlay]
+    env = env_of(of_kind(docs, "Deployment")["catalog"]["spec"]["template"]["spec"]["containers"][0])
+    trusted = env["CATALOG_POS_TRUSTED_USERS"]["value"]
+    listed = yaml.safe_load(trusted)
+    assert isinstance(listed, list) and listed, f"CATALOG_POS_TRUSTED_USERS is not a YAML list: {trusted!r}"
+    names = list(env)
+    permissions = {p["spec"]["userReference"]["name"]: p["spec"] for p in of_kind(docs, "Permission").values()}
+    users = {u["spec"]["importCredentialsSecret"]["name"]: name for name, u in of_kind(docs, "User").items()}
+    for entry in listed:
+        var = re.fullmatch(r"\$\((\w+)\)", entry)
+        assert var, f"{entry}: name the user through its Secret, so the list and the broker cannot disagree"
+        secret, key = secret_of(env, var.group(1))
+        assert key == "username" and names.index(var.group(1)) < names.index("CATALOG_POS_TRUSTED_USERS")
+        user = users[secret]
+        assert allowed(permissions[user]["permissions"], "write", "pos.events"), f"{user} cannot publish POS stock"
+        assert permissions[user]["permissions"]["read"] == "^$", f"{user} needs no read permission"
+    assert "guest" not in trusted
+
+
+def test_keda_reads_queue_lengths_as_a_user_that_may_do_nothing_else(rendered):
+    docs = rendered["production"]
+    auth = of_kind(docs, "TriggerAuthentication")["marktplatz-rabbitmq"]["spec"]["secretTargetRef"]
+    assert [(r["name"], r["key"]) for r in auth] == [("marktplatz-amqp-keda", "uri")]
+    assert of_kind(docs, "User")["marktplatz-keda"]["spec"]["importCredentialsSecret"]["name"] == "marktplatz-amqp-keda"
+    permission = of_kind(docs, "Permission")["marktplatz-keda"]["spec"]["permissions"]
+    assert permission == {"configure": "^$", "write": "^$", "read": "^$"}
