@@ -40,7 +40,15 @@ case "$command" in
         # the migrations ran here (or in the Job): the service itself must not run them again
         export MIGRATE_ON_START=false
         if [ "$service" = gateway ]; then
+            # several workers: prometheus-client keeps their metrics in files under PROMETHEUS_MULTIPROC_DIR,
+            # which must start empty (a restarted container keeps its emptyDir)
+            if [ -n "${PROMETHEUS_MULTIPROC_DIR:-}" ]; then
+                mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
+                find "$PROMETHEUS_MULTIPROC_DIR" -mindepth 1 -delete
+            fi
+            # the settings file brings the hooks (child_exit for the metrics); these flags override its values
             exec gunicorn \
+                --config python:gateway.gunicorn_conf \
                 --bind "0.0.0.0:${GATEWAY_PORT:-8000}" \
                 --worker-class gthread \
                 --workers "${GUNICORN_WORKERS:-2}" \

@@ -109,8 +109,27 @@ def test_gateway_starts_gunicorn_with_threaded_workers(fake_tools):
     result, calls = run_start(fake_tools, "start", MARKTPLATZ_SERVICE="gateway", MIGRATE_ON_START="false")
 
     assert result.returncode == 0, result.stderr
-    assert calls[-1].startswith("gunicorn --bind 0.0.0.0:8000 --worker-class gthread")
+    assert calls[-1].startswith(
+        "gunicorn --config python:gateway.gunicorn_conf --bind 0.0.0.0:8000 --worker-class gthread"
+    )
     assert calls[-1].endswith("gateway.app:create_app()")
+
+
+def test_gateway_start_empties_the_prometheus_multiprocess_directory(fake_tools, tmp_path):
+    metrics_dir = tmp_path / "prometheus-multiproc"
+    metrics_dir.mkdir()
+    (metrics_dir / "counter_4242.db").write_bytes(b"left by the previous container")
+    result, calls = run_start(
+        fake_tools,
+        "start",
+        MARKTPLATZ_SERVICE="gateway",
+        MIGRATE_ON_START="false",
+        PROMETHEUS_MULTIPROC_DIR=str(metrics_dir),
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert metrics_dir.is_dir() and not list(metrics_dir.iterdir())
+    assert calls[-1].startswith("gunicorn --config python:gateway.gunicorn_conf")
 
 
 def test_start_script_is_executable():

@@ -262,9 +262,21 @@ def test_every_metrics_endpoint_is_scraped_and_the_alerts_cover_the_platform_ris
         "marktplatz_dead_letters_total",
         "marktplatz_outbox_oldest_age_seconds",
         "marktplatz_search_index_lag_seconds",
-        'marktplatz_http_requests_total{status=~"5.."}',
+        'gateway_http_requests_total{status=~"5.."}',
     ):
         assert metric in exprs, f"no alert on {metric}"
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_gateway_workers_share_their_metrics_through_an_empty_writable_directory(rendered, overlay):
+    spec = of_kind(rendered[overlay], "Deployment")["gateway"]["spec"]["template"]["spec"]
+    container = spec["containers"][0]
+    directory = env_of(container)["PROMETHEUS_MULTIPROC_DIR"]["value"]
+    mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
+    assert directory in mounts, f"{directory} is not mounted: the root filesystem is read-only"
+    volume = next(v for v in spec["volumes"] if v["name"] == mounts[directory])
+    assert "emptyDir" in volume, "the multiprocess directory must start empty with the pod"
+    assert sum(1 for m in mounts.values() if m == mounts[directory]) == 1, "not shared with another mount"
 
 
 def test_metrics_ports_match_the_services_config(rendered):

@@ -2,7 +2,8 @@
 
 gthread workers: each worker thread keeps one long-lived nameko RPC proxy (a standalone proxy cannot be shared
 by concurrent callers; architecture.md). No eventlet or gevent workers. Environment: GATEWAY_BIND (default
-127.0.0.1:8000), GUNICORN_WORKERS (2), GUNICORN_THREADS (8).
+127.0.0.1:8000), GUNICORN_WORKERS (2), GUNICORN_THREADS (8), PROMETHEUS_MULTIPROC_DIR (an empty writable
+directory: /metrics then adds up every worker's counts; child_exit below tidies up after a dead worker).
 """
 
 import os
@@ -31,6 +32,15 @@ def on_starting(server):
         settings = load_settings()
         upgrade(settings.get("DATABASE_URL") or default_sqlite_url("gateway"), MIGRATIONS)
     os.environ["MIGRATE_ON_START"] = "false"
+
+
+def child_exit(server, worker):
+    """In the master, once a worker has gone: drop its live gauges from /metrics (prometheus_client's
+    multiprocess mode, PROMETHEUS_MULTIPROC_DIR; its counters and histograms stay in the sum)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)
 
 
 def worker_exit(server, worker):
