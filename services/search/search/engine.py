@@ -53,10 +53,19 @@ def make_backend(settings: dict[str, Any]) -> SearchBackend:
         if not settings.get("ELASTICSEARCH_URL"):
             raise ValueError("SEARCH_BACKEND=elasticsearch needs ELASTICSEARCH_URL")
         return ElasticsearchBackend.connect(settings["ELASTICSEARCH_URL"], settings["ELASTICSEARCH_INDEX"])
-    from .adapters.tantivy_backend import TantivyBackend
+    from .adapters.tantivy_backend import SideThread, TantivyBackend
 
     path = settings.get("SEARCH_INDEX_PATH") or os.path.join(os.environ.get("MARKTPLATZ_VAR", "var"), "search-index")
-    return TantivyBackend(path)
+    return TantivyBackend(path, side_thread=_real_side_thread(SideThread))
+
+
+def _real_side_thread(side_thread_class):
+    """Under eventlet the facets' thread must be a real one, or it would only take turns with the caller."""
+    import eventlet.patcher
+
+    if eventlet.patcher.is_monkey_patched("thread"):
+        return side_thread_class(eventlet.patcher.original("threading"), eventlet.patcher.original("queue"))
+    return side_thread_class()
 
 
 class SearchEngine(DependencyProvider):

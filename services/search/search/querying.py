@@ -13,6 +13,7 @@ from .ports import BackendResult, SearchBackend
 from .vendor_directory import VendorDirectory
 
 MAX_SUGGESTIONS = 20
+DISTANCE_GROUP = 8  # shops counted at once when sorting by distance (the group doubles while the page needs more)
 
 
 def plan_for(request: SearchRequest, backend: SearchBackend, vendors: VendorDirectory, now: datetime) -> SearchPlan:
@@ -72,31 +73,40 @@ def _run(plan: SearchPlan, request: SearchRequest, backend: SearchBackend, vendo
 def _by_distance(
     plan: SearchPlan, request: SearchRequest, backend: SearchBackend, vendors: VendorDirectory
 ) -> BackendResult:
-    """Nearest shop first, by relevance within a shop: walk the shops by distance, fetch only the page."""
-    counts = backend.vendor_counts(plan)
-    ordered = [(v, counts[v]) for v, _d in vendors.by_distance(request.lat, request.lon, frozenset(counts))]
-    first = backend.execute(replace(plan, limit=1, offset=0, sort="relevance"))
+    """Nearest shop first, by relevance within a shop: walk the shops by distance, fetch only the page.
+
+    The shops are counted in widening groups, nearest first, until the page is covered, so a first page
+    usually counts a handful of shops instead of all. Within one shop the distance rings add the same to
+    every offer, so the queries leave them out.
+    """
+    plain = replace(plan, vendor_boosts=(), sort="relevance")
+    overall = backend.execute(replace(plain, limit=1, offset=0))  # the total, and the facets when asked for
+    nearest = [v for v, _d in vendors.by_distance(request.lat, request.lon, plan.filters.vendor_ids)]
     hits: list[tuple[ProductDoc, float]] = []
-    skip, need = plan.offset, plan.limit
-    for vendor_id, count in ordered:
-        if need <= 0:
-            break
-        if skip >= count:
-            skip -= count
-            continue
-        one_shop = replace(
-            plan,
-            filters=replace(plan.filters, vendor_ids=frozenset([vendor_id])),
-            sort="relevance",
-            offset=skip,
-            limit=min(need, count - skip),
-            facets=False,
-        )
-        page = backend.execute(one_shop).hits
-        hits.extend(page)
-        need -= len(page)
-        skip = 0
-    return BackendResult(total=first.total, hits=hits, facets=first.facets)
+    skip, need, start, size = plan.offset, plan.limit, 0, DISTANCE_GROUP
+    while need > 0 and start < len(nearest):
+        group = nearest[start : start + size]
+        start, size = start + size, size * 2
+        counts = backend.vendor_counts(replace(plain, filters=replace(plain.filters, vendor_ids=frozenset(group))))
+        for vendor_id in group:
+            count = counts.get(vendor_id, 0)
+            if need <= 0:
+                break
+            if skip >= count:
+                skip -= count
+                continue
+            one_shop = replace(
+                plain,
+                filters=replace(plain.filters, vendor_ids=frozenset([vendor_id])),
+                offset=skip,
+                limit=min(need, count - skip),
+                facets=False,
+            )
+            page = backend.execute(one_shop).hits
+            hits.extend(page)
+            need -= len(page)
+            skip = 0
+    return BackendResult(total=overall.total, hits=hits, facets=overall.facets)
 
 
 def _hit(doc: ProductDoc, score: float, request: SearchRequest, vendors: VendorDirectory) -> dict[str, Any]:

@@ -9,15 +9,19 @@ from __future__ import annotations
 import json
 import logging
 import os
+import queue
 import shutil
 import threading
+import time
 from collections.abc import Iterable
 from typing import Any
 
 import tantivy
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
 from tantivy import Occur, Query
 
-from ..domain import analysis, ranking
+from ..domain import ranking
 from ..domain.fields import (
     GONE,
     KEYWORD_FIELDS,
@@ -39,6 +43,8 @@ log = logging.getLogger(__name__)
 CURRENT = "current"
 WRITER_HEAP = 200_000_000
 FACET_CATEGORY_SIZE = 500
+FEW_VENDORS = 16
+VOCABULARY_MAX_AGE = 10.0  # seconds
 
 
 def build_schema() -> tantivy.Schema:
@@ -64,7 +70,7 @@ def to_tantivy(doc: ProductDoc) -> tantivy.Document:
         category_path=doc.category_paths(),
         state=doc.state,
         price=float(doc.price),
-        available=doc.available,
+        available=max(doc.available, 0),  # 0 = not on the shelf: in stock is "not 0", the cheapest test
         stock_version=doc.stock_version,
         changed_at=doc.changed_at,
         doc=json.dumps(doc.to_json(), ensure_ascii=False).encode(),
@@ -99,11 +105,13 @@ class _Generation:
 class TantivyBackend:
     name = "tantivy"
 
-    def __init__(self, root: str, writer_threads: int = 1):
+    def __init__(self, root: str, writer_threads: int = 1, side_thread: SideThread | None = None):
         self.root = os.path.abspath(root)
+        self._side = side_thread or SideThread()
         self.schema = build_schema()
         self.writer_threads = writer_threads
         self._swap_lock = threading.Lock()
+        self._vocabulary = _Vocabulary()
         os.makedirs(self.root, exist_ok=True)
         current = os.path.join(self.root, CURRENT)
         if not os.path.islink(current):
@@ -141,15 +149,12 @@ class TantivyBackend:
         return {s for s in stems if searcher.doc_freq(VOCABULARY_FIELD, s) > 0}
 
     def similar(self, stem: str, max_distance: int) -> list[tuple[str, int]]:
+        """Known terms within ``max_distance`` edits (a swap of neighbours is one) sharing the first letter."""
         if len(stem) < 3:
             return []
-        out = []
-        for term, _count in self.gen.searcher.terms_with_prefix(VOCABULARY_FIELD, stem[:1]):
-            if abs(len(term) - len(stem)) <= max_distance and term != stem:
-                d = analysis.edit_distance(stem, term, max_distance)
-                if d <= max_distance:
-                    out.append((term, d))
-        return out
+        candidates = self._vocabulary.starting_with(stem[0], self.gen.searcher)
+        found = process.extract(stem, candidates, scorer=OSA.distance, score_cutoff=max_distance, limit=None)
+        return [(term, int(d)) for term, d, _i in found if term != stem]
 
     # --- documents -----------------------------------------------------------------------------------
 
@@ -194,13 +199,13 @@ class TantivyBackend:
 
     def _filter_clauses(self, plan: SearchPlan) -> list[tuple[Occur, Query]]:
         f, schema = plan.filters, self.schema
-        clauses = [self._filter(Query.term_query(schema, "state", LIVE))]
+        clauses = [_NOT_GONE(schema)]  # excluding the few tombstones costs less than requiring every live one
         if f.category:
             clauses.append(self._filter(Query.term_query(schema, "category_path", f.category)))
         if f.vendor_ids is not None:
-            clauses.append(self._filter(Query.term_set_query(schema, "vendor_id", sorted(f.vendor_ids))))
+            clauses.append(self._filter(_vendors(schema, f.vendor_ids)))
         if f.in_stock:
-            clauses.append(self._filter(_in_stock(schema)))
+            clauses.append(_OUT_OF_STOCK(schema))
         if f.price_min is not None or f.price_max is not None:
             clauses.append(
                 self._filter(Query.range_query(schema, "price", tantivy.FieldType.Float, f.price_min, f.price_max))
@@ -208,6 +213,7 @@ class TantivyBackend:
         return clauses
 
     def build_query(self, plan: SearchPlan, with_boosts: bool = True) -> Query:
+        """The plan as a tantivy query; ``with_boosts=False`` matches the same documents without ranking clauses."""
         schema = self.schema
         clauses = self._filter_clauses(plan)
         if plan.gtin is not None:
@@ -219,27 +225,55 @@ class TantivyBackend:
             else:
                 text = Query.boolean_query([(Occur.Should, g) for g in groups], plan.minimum_match)
                 clauses.append((Occur.Must, text))
-            clauses.extend(
-                (Occur.Should, Query.boost_query(self._group_query(g), ranking.QUALIFIER_WEIGHT))
-                for g in plan.groups
-                if g.optional
-            )
-            if with_boosts and len(plan.phrase) > 1:
-                phrase = Query.phrase_query(schema, PHRASE_FIELD, list(plan.phrase), ranking.PHRASE_SLOP)
-                clauses.append((Occur.Should, Query.boost_query(phrase, ranking.PHRASE_BOOST)))
         else:
             clauses.append((Occur.Must, Query.all_query()))
-        if with_boosts:
-            if plan.in_stock_boost:
-                clauses.append((Occur.Should, Query.const_score_query(_in_stock(schema), plan.in_stock_boost)))
-            for vendor_ids, boost in plan.vendor_boosts:
-                if vendor_ids:
-                    ring = Query.term_set_query(schema, "vendor_id", sorted(vendor_ids))
-                    clauses.append((Occur.Should, Query.const_score_query(ring, boost)))
-        return Query.boolean_query(clauses)
+        query = Query.boolean_query(clauses)
+        if not with_boosts:
+            return query
+        # Each ranking clause wraps the query so far: tantivy scores one optional clause per boolean query
+        # cheaply, several optional clauses in one (a union to advance for every match) several times slower.
+        for boost in self._ranking_clauses(plan):
+            query = Query.boolean_query([(Occur.Must, query), (Occur.Should, boost)])
+        return query
+
+    def _ranking_clauses(self, plan: SearchPlan) -> list[Query]:
+        schema, clauses = self.schema, []
+        qualifiers = [
+            (Occur.Should, Query.boost_query(self._group_query(g), ranking.QUALIFIER_WEIGHT))
+            for g in plan.groups
+            if g.optional
+        ]
+        if qualifiers:
+            clauses.append(Query.boolean_query(qualifiers))
+        if plan.gtin is None and len(plan.phrase) > 1:
+            phrase = Query.phrase_query(schema, PHRASE_FIELD, list(plan.phrase), ranking.PHRASE_SLOP)
+            clauses.append(Query.boost_query(phrase, ranking.PHRASE_BOOST))
+        if plan.in_stock_boost:
+            clauses.append(Query.const_score_query(_in_stock(schema), plan.in_stock_boost))
+        rings = [
+            (Occur.Should, Query.const_score_query(_vendors(schema, vendor_ids), boost))
+            for vendor_ids, boost in plan.vendor_boosts
+            if vendor_ids
+        ]
+        if rings:  # a shop is in one ring at most: the clause adds that ring's boost
+            clauses.append(Query.boolean_query(rings))
+        return clauses
 
     def execute(self, plan: SearchPlan) -> BackendResult:
+        """The page of hits, and the facets counted at the same time on a second thread."""
         searcher = self.gen.searcher
+        facets = None
+        if plan.facets:
+            matching = self.build_query(plan, with_boosts=False)  # the same documents, nothing to score
+            facets = self._side.submit(lambda: self._facets(searcher, matching, plan))
+        try:
+            return self._top_hits(searcher, plan, facets)
+        except BaseException:
+            if facets is not None:
+                facets.wait()
+            raise
+
+    def _top_hits(self, searcher, plan: SearchPlan, facets: _Pending | None) -> BackendResult:
         query = self.build_query(plan)
         if plan.sort in ("price_asc", "price_desc"):
             order = tantivy.Order.Asc if plan.sort == "price_asc" else tantivy.Order.Desc
@@ -247,8 +281,7 @@ class TantivyBackend:
         else:
             result = searcher.search(query, limit=plan.limit, offset=plan.offset)
         hits = [(_load(searcher.doc(address)), float(key)) for key, address in result.hits]
-        facets = self._facets(searcher, query, plan) if plan.facets else {}
-        return BackendResult(total=result.count, hits=hits, facets=facets)
+        return BackendResult(total=result.count, hits=hits, facets=facets.result() if facets is not None else {})
 
     def _facets(self, searcher, query: Query, plan: SearchPlan) -> dict[str, Any]:
         ranges = [_range_spec(lo, hi) for lo, hi in PRICE_RANGES]
@@ -279,7 +312,7 @@ class TantivyBackend:
         schema = self.schema
         clauses = [(Occur.Must, Query.term_query(schema, SUGGEST_FIELD, prefix, index_option="basic"))]
         clauses += [(Occur.Must, Query.term_query(schema, SUGGEST_FIELD, w, index_option="basic")) for w in words]
-        clauses.append((Occur.Must, Query.const_score_query(Query.term_query(schema, "state", LIVE), 0.0)))
+        clauses.append(_NOT_GONE(schema))
         clauses.append((Occur.Should, Query.const_score_query(_in_stock(schema), 1.0)))
         searcher = self.gen.searcher
         result = searcher.search(Query.boolean_query(clauses), limit=limit * 5, count=False)
@@ -367,8 +400,94 @@ def _load(document: tantivy.Document) -> ProductDoc:
     return ProductDoc.from_json(json.loads(bytes(document["doc"][0])))
 
 
+class _Vocabulary:
+    """The index's words by first letter, for typo correction; reread after a commit at most every few seconds.
+
+    A word that a commit just brought in may wait that long to become a typo correction; listing the
+    terms on every query would cost more than the query itself.
+    """
+
+    def __init__(self, max_age: float = VOCABULARY_MAX_AGE):
+        self.max_age = max_age
+        self._by_letter: dict[str, tuple[Any, float, list[str]]] = {}
+
+    def starting_with(self, letter: str, searcher) -> list[str]:
+        now = time.monotonic()
+        cached = self._by_letter.get(letter)
+        if cached is not None and (cached[0] is searcher or now - cached[1] < self.max_age):
+            return cached[2]
+        terms = [term for term, _count in searcher.terms_with_prefix(VOCABULARY_FIELD, letter)]
+        self._by_letter[letter] = (searcher, now, terms)
+        return terms
+
+
+def _NOT_GONE(schema) -> tuple[Occur, Query]:  # noqa: N802 - reads as the clause it is
+    return Occur.MustNot, Query.term_query(schema, "state", GONE)
+
+
+class SideThread:
+    """A real OS thread for native calls that run beside the caller's (the facets next to the top hits).
+
+    tantivy lets go of the GIL while it searches, so both run on their own core. The modules are
+    injectable: under eventlet the service passes the unpatched ``threading`` and ``queue``.
+    """
+
+    def __init__(self, threading_module=threading, queue_module=queue):
+        self._threading, self._queue = threading_module, queue_module
+        self._tasks = queue_module.SimpleQueue()
+        self._lock = threading_module.Lock()
+        self._thread = None
+
+    def submit(self, fn) -> _Pending:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = self._threading.Thread(target=self._run, name="tantivy-side", daemon=True)
+                self._thread.start()
+        pending = _Pending(self._queue.SimpleQueue())
+        self._tasks.put((fn, pending))
+        return pending
+
+    def _run(self) -> None:
+        while True:
+            fn, pending = self._tasks.get()
+            try:
+                pending.done.put((True, fn()))
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller, who raises it
+                pending.done.put((False, exc))
+
+
+class _Pending:
+    def __init__(self, done):
+        self.done = done
+        self._outcome = None
+
+    def wait(self) -> None:
+        if self._outcome is None:
+            self._outcome = self.done.get()
+
+    def result(self):
+        self.wait()
+        ok, value = self._outcome
+        if ok:
+            return value
+        raise value
+
+
+def _OUT_OF_STOCK(schema) -> tuple[Occur, Query]:  # noqa: N802 - reads as the clause it is
+    return Occur.MustNot, Query.term_query(schema, "available", 0)
+
+
 def _in_stock(schema) -> Query:
-    return Query.range_query(schema, "available", tantivy.FieldType.Integer, 1, None)
+    """Offers on the shelf, as a scoring clause: "all but available 0" is cheaper than a range over the column."""
+    return Query.boolean_query([(Occur.Must, Query.all_query()), _OUT_OF_STOCK(schema)])
+
+
+def _vendors(schema, vendor_ids) -> Query:
+    """A few shops as term queries (a term set costs a bitset over the whole index), many as a term set."""
+    ids = sorted(vendor_ids)
+    if len(ids) <= FEW_VENDORS:
+        return Query.boolean_query([(Occur.Should, Query.term_query(schema, "vendor_id", v)) for v in ids])
+    return Query.term_set_query(schema, "vendor_id", ids)
 
 
 def _range_spec(lo: float | None, hi: float | None) -> dict[str, float]:
