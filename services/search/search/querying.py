@@ -76,18 +76,38 @@ def _by_distance(
     """Nearest shop first, by relevance within a shop: walk the shops by distance, fetch only the page.
 
     The shops are counted in widening groups, nearest first, until the page is covered, so a first page
-    usually counts a handful of shops instead of all. Within one shop the distance rings add the same to
-    every offer, so the queries leave them out.
+    usually counts a handful of shops instead of all. The shops whose every match is on the page come with
+    one query; a shop cut by the page's start or end gets a query of its own. Within one shop the distance
+    rings add the same to every offer, so the queries leave them out.
     """
     plain = replace(plan, vendor_boosts=(), sort="relevance")
     overall = backend.execute(replace(plain, limit=1, offset=0))  # the total, and the facets when asked for
     nearest = [v for v, _d in vendors.by_distance(request.lat, request.lon, plan.filters.vendor_ids)]
+    slices = _page_of_shops(plain, nearest, backend)
+    whole = [vendor_id for vendor_id, skip, take, count in slices if skip == 0 and take == count]
+    by_shop: dict[str, list[tuple[ProductDoc, float]]] = {v: [] for v in whole}
+    if whole:
+        limit = sum(take for _v, _s, take, _c in slices if _v in by_shop)
+        for doc, score in backend.execute(_in_shops(plain, whole, 0, limit)).hits:
+            by_shop[doc.vendor_id].append((doc, score))  # in score order, as a query of that shop alone
     hits: list[tuple[ProductDoc, float]] = []
+    for vendor_id, skip, take, _count in slices:
+        hits.extend(
+            by_shop[vendor_id]
+            if vendor_id in by_shop
+            else backend.execute(_in_shops(plain, [vendor_id], skip, take)).hits
+        )
+    return BackendResult(total=overall.total, hits=hits, facets=overall.facets)
+
+
+def _page_of_shops(plan: SearchPlan, nearest: list[str], backend: SearchBackend) -> list[tuple[str, int, int, int]]:
+    """(shop, matches to skip, matches to take, its matches) for the shops the page needs, nearest first."""
+    slices: list[tuple[str, int, int, int]] = []
     skip, need, start, size = plan.offset, plan.limit, 0, DISTANCE_GROUP
     while need > 0 and start < len(nearest):
         group = nearest[start : start + size]
         start, size = start + size, size * 2
-        counts = backend.vendor_counts(replace(plain, filters=replace(plain.filters, vendor_ids=frozenset(group))))
+        counts = backend.vendor_counts(replace(plan, filters=replace(plan.filters, vendor_ids=frozenset(group))))
         for vendor_id in group:
             count = counts.get(vendor_id, 0)
             if need <= 0:
@@ -95,18 +115,17 @@ def _by_distance(
             if skip >= count:
                 skip -= count
                 continue
-            one_shop = replace(
-                plain,
-                filters=replace(plain.filters, vendor_ids=frozenset([vendor_id])),
-                offset=skip,
-                limit=min(need, count - skip),
-                facets=False,
-            )
-            page = backend.execute(one_shop).hits
-            hits.extend(page)
-            need -= len(page)
+            take = min(need, count - skip)
+            slices.append((vendor_id, skip, take, count))
+            need -= take
             skip = 0
-    return BackendResult(total=overall.total, hits=hits, facets=overall.facets)
+    return slices
+
+
+def _in_shops(plan: SearchPlan, vendor_ids: list[str], offset: int, limit: int) -> SearchPlan:
+    return replace(
+        plan, filters=replace(plan.filters, vendor_ids=frozenset(vendor_ids)), offset=offset, limit=limit, facets=False
+    )
 
 
 def _hit(doc: ProductDoc, score: float, request: SearchRequest, vendors: VendorDirectory) -> dict[str, Any]:
