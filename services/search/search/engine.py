@@ -73,6 +73,7 @@ class SearchEngine(DependencyProvider):
         self.settings = SearchSettings.from_config(self.container.config)
         self.db_url = database_url(self.container.config, self.container.service_name)
         self.running = False
+        self._rebuilding = False
 
     def start(self):
         self.engine = make_engine(self.db_url)
@@ -171,7 +172,23 @@ class SearchEngine(DependencyProvider):
         self.vendors.put(vendor)
 
     def rebuild(self, catalog) -> dict[str, Any]:
-        return rebuild_index(self.backend, self.pipeline, catalog, on_vendor=self.save_vendor_data, pause=pause)
+        from marktplatz_shared.errors import Conflict
+
+        if self._rebuilding:
+            raise Conflict("a rebuild of the search index is already running")
+        self._rebuilding = True
+        try:
+            return rebuild_index(self.backend, self.pipeline, catalog, on_vendor=self.save_vendor_data, pause=pause)
+        finally:
+            self._rebuilding = False
+
+    def rebuild_if_needed(self, catalog) -> dict[str, Any] | None:
+        """Rebuild an index the backend had to start afresh (a release changed its fields); None if whole."""
+        reason = self.backend.rebuild_reason
+        if reason is None or self._rebuilding:
+            return None
+        log.warning("rebuilding the search index from the catalog: %s", reason)
+        return self.rebuild(catalog)
 
     def stats(self) -> dict[str, Any]:
         from .metrics import INDEX_LAG

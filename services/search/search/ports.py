@@ -36,6 +36,8 @@ class SearchBackend(Protocol):
     """One interface, two engines. ``write`` returns when the documents are durable and searchable."""
 
     name: str
+    #: why the index must be rebuilt from the catalog before it is whole again (None: it is whole)
+    rebuild_reason: str | None
 
     def known(self, stems: set[str]) -> set[str]: ...
 

@@ -1,5 +1,6 @@
 """The nameko entrypoints of the search service: thin, they parse, call a use case, return."""
 
+import logging
 import os
 from datetime import UTC, datetime
 
@@ -11,6 +12,7 @@ from marktplatz_shared.db import Database, database_url
 from marktplatz_shared.errors import InvalidInput
 from marktplatz_shared.logs import CorrelationId
 from marktplatz_shared.metrics import Metrics
+from marktplatz_shared.timer import every
 
 from .adapters import tables
 from .domain.vendors import Vendor
@@ -18,7 +20,11 @@ from .engine import SearchEngine
 from .settings import SearchSettings
 
 MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
+REBUILD_CHECK_INTERVAL = "SEARCH_REBUILD_CHECK_SECONDS"
+DEFAULT_REBUILD_CHECK_SECONDS = 30.0
 INDEX_COMMIT_TIMEOUT = 30.0
+
+log = logging.getLogger(__name__)
 
 
 class SearchService:
@@ -70,6 +76,14 @@ class SearchService:
     def rebuild(self):
         """Rebuild the index from catalog's product stream and switch it in; search answers throughout."""
         return self.index.rebuild(self.catalog)
+
+    @every(REBUILD_CHECK_INTERVAL, DEFAULT_REBUILD_CHECK_SECONDS, eager=True)
+    def rebuild_when_needed(self):
+        """After an upgrade that changed the index's fields the index starts empty: fill it from the catalog."""
+        try:
+            self.index.rebuild_if_needed(self.catalog)
+        except Exception:  # noqa: BLE001 - the catalog may not be up yet: tried again on the next tick
+            log.warning("the search index could not be rebuilt yet; trying again", exc_info=True)
 
     # --- catalog events ---------------------------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -168,6 +169,23 @@ def test_a_rebuild_over_rpc_switches_the_index_while_searches_keep_answering(
     assert result["products"] == len(STREAM)
     assert answers and set(answers) <= {0, 2}, "every search during the rebuild got an answer from a whole index"
     assert rpc_search.search({"q": "fahrradhelm"})["total"] == 2
+
+
+def test_an_index_from_another_release_is_rebuilt_from_the_catalog_by_itself(container_factory, config, tmp_path):
+    from test_tantivy_index import old_release_index
+
+    prefix = f"u{uuid.uuid4().hex[:6]}"
+    STREAM[:] = [{**p, "published": True} for p in products(prefix)]
+    os.makedirs(config["SEARCH_INDEX_PATH"])
+    old_release_index(config["SEARCH_INDEX_PATH"])
+    config = {**config, "SEARCH_REBUILD_CHECK_SECONDS": 0.2}
+    container_factory(SearchService, config).start()  # the catalog is not up yet: the first tries fail
+    with ServiceRpcProxy("search", config) as proxy:
+        assert proxy.stats()["documents"] == 0
+        eventlet.sleep(0.5)
+        container_factory(FakeCatalog, config).start()
+        wait_for(lambda: proxy.search({"q": "fahrradhelm"})["total"] == 2, message="the index rebuilt from the catalog")
+        assert proxy.stats()["documents"] == len(STREAM)
 
 
 @pytest.mark.parametrize("query", [{"q": "x" * 10_000}, {"q": "jacke", "page": 10_000}, "not an object"])

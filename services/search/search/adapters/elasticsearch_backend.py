@@ -100,6 +100,7 @@ def es_document(doc: ProductDoc) -> dict[str, Any]:
         vendor_id=doc.vendor_id,
         gtin=doc.gtin,
         category_path=doc.category_paths(),
+        **doc.category_levels(),
         state=doc.state,
         price=float(doc.price),
         available=doc.available,
@@ -260,6 +261,8 @@ def suggest_body(words: list[str], prefix: str, limit: int) -> dict[str, Any]:
 class ElasticsearchBackend:
     name = "elasticsearch"
 
+    rebuild_reason = None  # a release's new fields are added to the live index in place (ensure_index)
+
     def __init__(self, client, alias: str):
         self.client = client
         self.alias = alias
@@ -273,10 +276,13 @@ class ElasticsearchBackend:
         return backend
 
     def ensure_index(self) -> None:
-        self.client.indices.put_index_template(name=self.alias, **index_template(self.alias))
+        template = index_template(self.alias)
+        self.client.indices.put_index_template(name=self.alias, **template)
         if not self.client.indices.exists_alias(name=self.alias):
             index = f"{self.alias}-{int(time.time() * 1000)}"
             self.client.indices.create(index=index, aliases={self.alias: {}})
+        else:  # fields a newer release added (the index is strict): Elasticsearch takes additions in place
+            self.client.indices.put_mapping(index=self.alias, **template["template"]["mappings"])
 
     def known(self, stems: set[str]) -> set[str]:
         if not stems:

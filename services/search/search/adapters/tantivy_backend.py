@@ -33,8 +33,9 @@ from ..domain.fields import (
     SUGGEST_FIELD,
     TEXT_FIELDS,
     VOCABULARY_FIELD,
+    category_level_field,
 )
-from ..domain.products import ProductDoc
+from ..domain.products import ProductDoc, category_paths
 from ..domain.query import Alternative, SearchPlan, TermGroup
 from ..ports import BackendResult
 
@@ -68,6 +69,7 @@ def to_tantivy(doc: ProductDoc) -> tantivy.Document:
         vendor_id=doc.vendor_id,
         gtin=doc.gtin,
         category_path=doc.category_paths(),
+        **doc.category_levels(),
         state=doc.state,
         price=float(doc.price),
         available=max(doc.available, 0),  # 0 = not on the shelf: in stock is "not 0", the cheapest test
@@ -116,7 +118,25 @@ class TantivyBackend:
         current = os.path.join(self.root, CURRENT)
         if not os.path.islink(current):
             self._point_current_to(self._next_generation_name())
-        self.gen = _Generation(os.path.realpath(current), self.schema, writer_threads)
+        #: why the index must be rebuilt from the catalog (None: it is whole); a finished rebuild clears it
+        self.rebuild_reason: str | None = None
+        try:
+            self.gen = _Generation(os.path.realpath(current), self.schema, writer_threads)
+        except ValueError as exc:
+            if "schema does not match" not in str(exc):
+                raise
+            self.gen = self._start_afresh()
+
+    def _start_afresh(self) -> _Generation:
+        """An index written by a release with other fields: start an empty one; the service rebuilds it."""
+        old = os.path.realpath(os.path.join(self.root, CURRENT))
+        name = self._next_generation_name()
+        gen = _Generation(os.path.join(self.root, name), self.schema, self.writer_threads)
+        self._point_current_to(name)
+        shutil.rmtree(old, ignore_errors=True)
+        self.rebuild_reason = f"the index at {old} has the fields of another release"
+        log.warning("search index started afresh: %s; it is rebuilt from the catalog", self.rebuild_reason)
+        return gen
 
     # --- generations ---------------------------------------------------------------------------------
 
@@ -139,6 +159,7 @@ class TantivyBackend:
         old = self.gen
         self._point_current_to(name)
         self.gen = gen
+        self.rebuild_reason = None
         old.close()
         shutil.rmtree(old.path, ignore_errors=True)  # open readers keep their files until they let go
 
@@ -287,7 +308,7 @@ class TantivyBackend:
         ranges = [_range_spec(lo, hi) for lo, hi in PRICE_RANGES]
         aggs = {
             "vendor": {"terms": {"field": "vendor_id", "size": plan.facet_vendor_size}},
-            "category": {"terms": {"field": "category_path", "size": FACET_CATEGORY_SIZE}},
+            "category": {"terms": {"field": _category_facet_field(plan), "size": FACET_CATEGORY_SIZE}},
             "price": {"range": {"field": "price", "ranges": ranges}},
             "stock": {"range": {"field": "available", "ranges": [{"to": 1}, {"from": 1}]}},
         }
@@ -419,6 +440,12 @@ class _Vocabulary:
         terms = [term for term, _count in searcher.terms_with_prefix(VOCABULARY_FIELD, letter)]
         self._by_letter[letter] = (searcher, now, terms)
         return terms
+
+
+def _category_facet_field(plan: SearchPlan) -> str:
+    """The level below the category filtered on (the top level without one) is the one the facet shows."""
+    depth = len(category_paths(plan.filters.category)) if plan.filters.category else 0
+    return category_level_field(depth + 1) or "category_path"
 
 
 def _NOT_GONE(schema) -> tuple[Occur, Query]:  # noqa: N802 - reads as the clause it is

@@ -54,11 +54,16 @@ VOCABULARY_FIELD = "all"  # the field whose terms tell which words the index kno
 PHRASE_FIELD = "title"
 SUGGEST_FIELD = "suggest"
 
+CATEGORY_LEVELS = 4  # category_l1..category_l4; a facet below the fourth level counts category_path instead
+
 KEYWORD_FIELDS: tuple[KeywordField, ...] = (
     KeywordField("id"),
     KeywordField("vendor_id", facet=True),
     KeywordField("gtin"),
     KeywordField("category_path", multi=True, facet=True),  # every level: "Mode", "Mode > Herren", ...
+    # the path down to one level, one value per product: the category facet counts one level, and a
+    # single-valued column counts several times faster than the multi-valued category_path
+    *(KeywordField(f"category_l{n}", facet=True) for n in range(1, CATEGORY_LEVELS + 1)),
     KeywordField("state"),  # "live" or "gone" (a withdrawn product's tombstone keeps ordering safe)
 )
 NUMERIC_FIELDS: tuple[NumericField, ...] = (
@@ -67,6 +72,12 @@ NUMERIC_FIELDS: tuple[NumericField, ...] = (
     NumericField("stock_version", "integer"),
     NumericField("changed_at", "float"),  # occurred_at of the last product event applied (epoch seconds)
 )
+
+
+def category_level_field(depth: int) -> str | None:
+    """The field counting the categories ``depth`` levels down (1 = the top level), if there is one."""
+    return f"category_l{depth}" if 1 <= depth <= CATEGORY_LEVELS else None
+
 
 LIVE = "live"
 GONE = "gone"

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from . import analysis
-from .fields import COMPOUND_PARTS, EDGE_PREFIX, GERMAN, GONE, LIVE, TEXT_FIELDS
+from .fields import COMPOUND_PARTS, EDGE_PREFIX, GERMAN, GONE, LIVE, TEXT_FIELDS, category_level_field
 
 CATEGORY_SEPARATOR = " > "
 
@@ -87,6 +87,11 @@ class ProductDoc:
 
     def category_paths(self) -> list[str]:
         return category_paths(self.category)
+
+    def category_levels(self) -> dict[str, str]:
+        """The single-valued path fields: category_l1 = "Mode", category_l2 = "Mode > Herren", ..."""
+        paths = category_paths(self.category) if self.category else []
+        return {field: path for depth, path in enumerate(paths, 1) if (field := category_level_field(depth))}
 
     def analysed_fields(self) -> dict[str, list[str]]:
         """The tokens of every text field, analysed as :mod:`search.domain.fields` describes."""

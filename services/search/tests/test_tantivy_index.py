@@ -1,0 +1,75 @@
+"""The embedded index on disk: a release that changes the index's fields, facets counted per category level."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+
+import tantivy
+from fixtures import products
+
+from search.adapters.tantivy_backend import CURRENT, TantivyBackend
+from search.domain.products import ProductDoc
+from search.domain.query import Filters, SearchPlan
+from search.indexing import bulk_load
+
+
+def old_release_index(root: str) -> str:
+    """An index as an earlier release wrote it: a generation with other fields, one document in it."""
+    path = os.path.join(root, "gen-000001")
+    os.makedirs(path)
+    sb = tantivy.SchemaBuilder()
+    sb.add_text_field("title", stored=True)
+    index = tantivy.Index(sb.build(), path=path)
+    writer = index.writer(15_000_000, 1)
+    writer.add_document(tantivy.Document(title="Regenjacke"))
+    writer.commit()
+    writer.wait_merging_threads()
+    os.symlink("gen-000001", os.path.join(root, CURRENT))
+    return path
+
+
+def test_an_index_with_another_release_s_fields_starts_afresh_and_asks_for_a_rebuild(tmp_path):
+    old = old_release_index(str(tmp_path))
+    backend = TantivyBackend(str(tmp_path))
+    try:
+        assert backend.rebuild_reason and "another release" in backend.rebuild_reason
+        assert backend.stats()["documents"] == 0
+        assert not os.path.exists(old), "the unreadable generation is removed"
+        assert os.path.realpath(tmp_path / CURRENT) != old
+        builder = backend.start_rebuild()
+        builder.load([ProductDoc.from_event_data(products("p")[0], changed_at=0.0)])
+        builder.finish()
+        assert backend.rebuild_reason is None
+        assert backend.stats()["documents"] == 1
+    finally:
+        backend.close()
+    reopened = TantivyBackend(str(tmp_path))
+    try:
+        assert reopened.rebuild_reason is None and reopened.stats()["documents"] == 1
+    finally:
+        reopened.close()
+
+
+def test_category_facets_count_each_level_like_the_full_paths(tmp_path):
+    rows = [
+        {**products("f")[0], "sku": f"S{i}", "category": category}
+        for i, category in enumerate(
+            ["Mode > Damen > Jacken", "Mode > Herren > Jacken", "Mode > Herren", "Sport", "A > B > C > D > E > F"] * 3
+        )
+    ]
+    backend = TantivyBackend(str(tmp_path))
+    try:
+        bulk_load(backend, rows, datetime.now(UTC))
+
+        def categories(category: str | None) -> dict[str, int]:
+            plan = SearchPlan(filters=Filters(category=category), limit=1)
+            return backend.execute(plan).facets["category"]
+
+        assert categories(None) == {"Mode": 9, "Sport": 3, "A": 3}
+        assert categories("Mode") == {"Mode > Damen": 3, "Mode > Herren": 6}
+        assert categories("Mode > Herren") == {"Mode > Herren > Jacken": 3}
+        below = categories("A > B > C > D")  # below the levels kept: every path, the use case keeps the next level
+        assert below["A > B > C > D > E"] == 3
+    finally:
+        backend.close()
