@@ -81,7 +81,10 @@ def _by_distance(
     rings add the same to every offer, so the queries leave them out.
     """
     plain = replace(plan, vendor_boosts=(), sort="relevance")
-    overall = backend.execute(replace(plain, limit=1, offset=0))  # the total, and the facets when asked for
+    if plan.facets:
+        overall = backend.execute(replace(plain, limit=1, offset=0))  # the total and the facets
+    else:
+        overall = BackendResult(total=backend.count(plain), hits=[])
     nearest = [v for v, _d in vendors.by_distance(request.lat, request.lon, plan.filters.vendor_ids)]
     slices = _page_of_shops(plain, nearest, backend)
     whole = [vendor_id for vendor_id, skip, take, count in slices if skip == 0 and take == count]

@@ -326,6 +326,9 @@ class ElasticsearchBackend:
             }
         return BackendResult(response["hits"]["total"]["value"], hits, facets)
 
+    def count(self, plan: SearchPlan) -> int:
+        return self.client.count(index=self.alias, query=search_query(plan, with_boosts=False))["count"]
+
     def vendor_counts(self, plan: SearchPlan) -> dict[str, int]:
         size = len(plan.filters.vendor_ids) if plan.filters.vendor_ids is not None else 65_000
         body = {

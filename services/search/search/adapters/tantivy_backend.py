@@ -45,6 +45,7 @@ CURRENT = "current"
 WRITER_HEAP = 200_000_000
 FACET_CATEGORY_SIZE = 500
 FEW_VENDORS = 16
+_COUNT = {"n": {"value_count": {"field": "stock_version"}}}  # every document has a stock version
 VOCABULARY_MAX_AGE = 10.0  # seconds
 
 
@@ -322,6 +323,10 @@ class TantivyBackend:
             "price": [(lo, hi, n) for (lo, hi), n in zip(PRICE_RANGES, prices, strict=True)],
             "in_stock": {"true": stock[1], "false": stock[0]},
         }
+
+    def count(self, plan: SearchPlan) -> int:
+        raw = self.gen.searcher.aggregate(self.build_query(plan, with_boosts=False), _COUNT)
+        return int(raw["n"]["value"])  # an aggregation counts without scoring, unlike a search for its total
 
     def vendor_counts(self, plan: SearchPlan) -> dict[str, int]:
         query = self.build_query(plan, with_boosts=False)
