@@ -54,9 +54,14 @@ def search(
         return _empty(request)
     result = _run(plan, request, backend, vendors)
     if result.total == 0 and plan.groups and plan.minimum_match > 1:
-        result = _run(replace(plan, minimum_match=1), request, backend, vendors)  # relax a long query
+        plan = replace(plan, minimum_match=1)  # relax a long query
+        result = _run(plan, request, backend, vendors)
+    broadened = result.total == 0 and (wider := plan.broadened()) is not None
+    if broadened:
+        result = _run(wider, request, backend, vendors)  # nothing at all: let compound parts stand in
     return {
         "total": result.total,
+        "broadened": broadened,
         "page": request.page,
         "per_page": request.per_page,
         "hits": [_hit(doc, score, request, vendors) for doc, score in result.hits],
@@ -178,7 +183,14 @@ def _facets(result: BackendResult, request: SearchRequest, vendors: VendorDirect
 
 
 def _empty(request: SearchRequest) -> dict[str, Any]:
-    return {"total": 0, "page": request.page, "per_page": request.per_page, "hits": [], "facets": {}}
+    return {
+        "total": 0,
+        "broadened": False,
+        "page": request.page,
+        "per_page": request.per_page,
+        "hits": [],
+        "facets": {},
+    }
 
 
 def suggest(prefix: Any, limit: Any, backend: SearchBackend) -> dict[str, list[str]]:

@@ -49,6 +49,15 @@ def test_a_compound_meets_its_parts_written_apart_and_together(town):
     assert "J2" in town.ids(q="regenjacke"), "a jacket for rain, written apart in the title"
 
 
+def test_a_compound_nothing_matches_whole_lets_one_part_stand_in(town):
+    result = town.search(q="kinderjacke")  # no product is both: the jackets and the children's helmet stand in
+    ids = {h["id"].split("/", 1)[1] for h in result["hits"]}
+    assert result["broadened"] is True
+    assert {"J1", "J2", "H2"} <= ids
+    assert town.search(q="damenjacke")["broadened"] is False, "one product meets both parts: nothing broadened"
+    assert town.ids(q="damenjacke") == ["J1"]
+
+
 def test_umlauts_fold_so_ue_finds_u_umlaut(town):
     assert town.ids(q="herta mueller") == ["B1"]
     assert town.ids(q="kaffeemuehle") == ["K1"]
@@ -151,7 +160,7 @@ def test_suggest_completes_the_last_word_from_titles(town):
     ids=["empty", "blank", "only-stop-words", "control-characters", "punctuation"],
 )
 def test_queries_with_nothing_to_look_for_give_an_empty_result(town, query):
-    assert town.search(**query) == {"total": 0, "page": 1, "per_page": 20, "hits": [], "facets": {}}
+    assert town.search(**query) == {"total": 0, "broadened": False, "page": 1, "per_page": 20, "hits": [], "facets": {}}
 
 
 @pytest.mark.parametrize(

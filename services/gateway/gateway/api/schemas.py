@@ -95,6 +95,12 @@ class SearchHitSchema(Schema):
 
 class SearchResultSchema(Schema):
     total = fields.Integer()
+    broadened = fields.Boolean(
+        metadata={
+            "description": "true when nothing matched the words as typed and the hits are offers "
+            'matching one part of a compound word ("blumenstrauß" finding offers under "Blumen")'
+        }
+    )
     page = fields.Integer()
     per_page = fields.Integer()
     hits = fields.List(fields.Nested(SearchHitSchema))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from marktplatz_shared.errors import InvalidInput
@@ -164,6 +164,7 @@ class TermGroup:
     stem: str
     alternatives: tuple[Alternative, ...] = ()
     optional: bool = False  # a qualifier of a long query ("... für den gepäckträger"): scores, need not match
+    parts: tuple[str, ...] = ()  # known stems of the word's compound parts ("heiz", "lufter" of "heizlüfter")
 
 
 @dataclass(frozen=True)
@@ -196,6 +197,20 @@ class SearchPlan:
     def matches_everything(self) -> bool:
         return not self.groups and self.gtin is None
 
+    def broadened(self) -> SearchPlan | None:
+        """The plan letting one part of a compound stand for it, far below the whole: for when the words as
+        typed find nothing ("blumenstrauß" meeting "Blumen & Pflanzen"). None if no word has known parts."""
+        if not any(g.parts for g in self.groups):
+            return None
+        groups = tuple(
+            replace(
+                g,
+                alternatives=g.alternatives + tuple(Alternative((p,), ranking.COMPOUND_PART_WEIGHT) for p in g.parts),
+            )
+            for g in self.groups
+        )
+        return replace(self, groups=groups)
+
 
 def build_text_plan(q: str, vocabulary: Vocabulary) -> tuple[tuple[TermGroup, ...], int, str | None, tuple[str, ...]]:
     """Analyse the query text into term groups, the number that must match, a GTIN and the phrase.
@@ -212,10 +227,10 @@ def build_text_plan(q: str, vocabulary: Vocabulary) -> tuple[tuple[TermGroup, ..
     known = vocabulary.known(set(qstems)) if qstems else set()
     groups = []
     for word, s, opt in zip(qwords, qstems, optional, strict=True):
-        alternatives = _compound_alternatives(word, vocabulary)
+        alternatives, parts = _compound_alternatives(word, vocabulary)
         if s not in known and not alternatives:
             alternatives.extend(_typo_alternatives(word, s, vocabulary))
-        groups.append(TermGroup(word, s, tuple(alternatives), opt))
+        groups.append(TermGroup(word, s, tuple(alternatives), opt, parts))
     head = [s for s, opt in zip(qstems, optional, strict=True) if not opt]
     return tuple(groups), ranking.minimum_match(len(head)), None, tuple(head)
 
@@ -240,15 +255,19 @@ def _read_query(q: str) -> tuple[list[str], list[bool]]:
     return list(out), list(out.values())
 
 
-def _compound_alternatives(word: str, vocabulary: Vocabulary) -> list[Alternative]:
+def _compound_alternatives(word: str, vocabulary: Vocabulary) -> tuple[list[Alternative], tuple[str, ...]]:
+    """Both parts of a compound as an alternative, if the index knows both; and the parts it knows of the
+    split that it knows most of (longest tail first), for a broadened search."""
     splits = list(dict.fromkeys(analysis.compound_splits(word)))
     if not splits:
-        return []
+        return [], ()
     known = vocabulary.known({s for pair in splits for s in pair})
-    for head, tail in sorted(splits, key=lambda p: -len(p[1])):
+    ranked = sorted(splits, key=lambda p: (-(p[0] in known) - (p[1] in known), -len(p[1])))
+    parts = tuple(s for s in ranked[0] if s in known)
+    for head, tail in ranked:
         if head in known and tail in known:
-            return [Alternative((head, tail), ranking.COMPOUND_SPLIT_WEIGHT)]
-    return []
+            return [Alternative((head, tail), ranking.COMPOUND_SPLIT_WEIGHT)], parts
+    return [], parts
 
 
 def _typo_alternatives(word: str, stem: str, vocabulary: Vocabulary) -> list[Alternative]:

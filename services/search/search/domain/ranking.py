@@ -8,6 +8,7 @@ DISTANCE_RINGS: tuple[tuple[float, float], ...] = ((1.0, 0.6), (3.0, 0.4), (10.0
 PHRASE_BOOST = 2.0  # query words next to each other in the title
 PHRASE_SLOP = 1
 COMPOUND_SPLIT_WEIGHT = 0.8  # "regenjacke" meeting "Regen" and "Jacke" as separate words
+COMPOUND_PART_WEIGHT = 0.3  # one part standing for a compound, when the words as typed found nothing
 QUALIFIER_WEIGHT = 0.5  # an optional qualifier of a long query ("... mit usb") counts this much of a head word
 MAX_TYPO_EXPANSIONS = 3
 FIELD_TIE_BREAKER = 0.3  # a word found in several fields counts a bit more than in its best one
