@@ -9,37 +9,18 @@ table (benchmark, measure, figure, same-run baseline) and each module's own tabl
 from __future__ import annotations
 
 import contextlib
-import importlib
-import io
 import os
 import platform
 import re
 import subprocess
 import sys
 import time
-import traceback
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results"
 BASELINE = re.compile(r"\b(baseline|raw|direct|bare)\b", re.IGNORECASE)
-
-
-class Tee(io.TextIOBase):
-    """Writes to the terminal and keeps a copy."""
-
-    def __init__(self, stream):
-        self.stream = stream
-        self.copy = io.StringIO()
-
-    def write(self, text):
-        self.stream.write(text)
-        self.copy.write(text)
-        return len(text)
-
-    def flush(self):
-        self.stream.flush()
 
 
 @dataclass
@@ -112,18 +93,23 @@ def machine() -> str:
 
 
 def run_one(name: str) -> Outcome:
-    tee = Tee(sys.stdout)
+    """One benchmark in a process of its own: what an earlier one left behind (eventlet's monkey patching,
+    threads, a large heap) must not slow the next one down. Its output is shown as it comes and kept."""
     started = time.perf_counter()
-    status = "ok"
-    with contextlib.redirect_stdout(tee):
-        try:
-            code = importlib.import_module(f"bench.{name}").main([])
-            if code not in (None, 0):
-                status = f"exit {code}"
-        except Exception as exc:  # noqa: BLE001 - one benchmark failing must not lose the others' figures
-            traceback.print_exc(file=sys.stdout)
-            status = f"failed: {type(exc).__name__}: {exc}"
-    output = tee.copy.getvalue()
+    proc = subprocess.Popen(
+        [sys.executable, "-W", "ignore", "-c", f"import sys; from bench.{name} import main; sys.exit(main([]))"],
+        cwd=Path(__file__).resolve().parents[1],
+        stdout=subprocess.PIPE,  # the tables; warnings and logs on stderr stay out of the report
+        text=True,
+    )
+    lines = []
+    for line in proc.stdout:
+        sys.stdout.write(line)
+        sys.stdout.flush()
+        lines.append(line)
+    code = proc.wait()
+    status = "ok" if code == 0 else f"failed: exit {code}"
+    output = "".join(lines)
     return Outcome(name, output, time.perf_counter() - started, status, tables_in(output))
 
 
