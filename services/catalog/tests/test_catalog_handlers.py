@@ -1,6 +1,7 @@
 """Use cases against the real databases (SQLite and PostgreSQL): state and outbox events change together."""
 
 import json
+from datetime import datetime
 
 import pytest
 from conftest import product_record, unique, vendor_record
@@ -67,6 +68,8 @@ def test_vendors_are_listed_in_pages(db):
         if cursor is None:
             break
     assert seen == ids
+    first = handlers.list_vendors(db, None, 1)["vendors"][0]
+    assert datetime.fromisoformat(first["updated_at"]).tzinfo is not None, "when it last changed, in UTC"
 
 
 def test_a_product_of_an_unknown_vendor_is_refused(db):

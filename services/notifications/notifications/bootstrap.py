@@ -47,3 +47,13 @@ class OutboundChannels(DependencyProvider):
 
     def get_dependency(self, worker_ctx):
         return self.outbound
+
+
+class VendorBackfill(DependencyProvider):
+    """Whether this container has copied catalog's shops yet (workers come and go; this stays)."""
+
+    def setup(self):
+        self.done = False
+
+    def get_dependency(self, worker_ctx):
+        return self

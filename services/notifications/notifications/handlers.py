@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from prometheus_client import Counter
@@ -36,6 +36,7 @@ from .domain import model, planning
 from .domain.delivery import DeliveryFailed, DeliveryRejected, SendInProgress
 
 log = logging.getLogger(__name__)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # a row without a time: any vendor event is newer
 
 NOTIFICATIONS = Counter(
     "marktplatz_notifications_total",
@@ -60,6 +61,25 @@ class Outbound:
 
 
 # --- vendors ---------------------------------------------------------------------------------------------
+
+
+def backfill_vendors(db: DatabaseAccess, catalog: Any, page_size: int = 200) -> int:
+    """Copy every shop from catalog's ``list_vendors`` pages: shops registered before notifications first
+    ran (or while its database was lost) are known without waiting for their next vendor_updated.
+
+    Each row counts as of its ``updated_at``, so a vendor event that is newer wins and an older one that
+    arrives later changes nothing. Returns how many shops were new or newer here.
+    """
+    changed, cursor = 0, None
+    while True:
+        page = catalog.list_vendors(cursor, page_size)
+        with db.transaction() as tx:
+            for data in page["vendors"]:
+                as_of = datetime.fromisoformat(data["updated_at"]) if data.get("updated_at") else EPOCH
+                changed += repository.record_vendor(tx.session, data, as_of, utcnow())
+        cursor = page.get("next_cursor")
+        if not cursor:
+            return changed
 
 
 def record_vendor(db: DatabaseAccess, event: Event) -> None:

@@ -4,21 +4,25 @@ E-mails and webhooks are separate handlers (separate queues) of each order event
 webhook endpoint is retried and dead-lettered on its own and never holds up a shopper's e-mail.
 """
 
+import logging
 import os
 
-from nameko.rpc import rpc
+from nameko.rpc import RpcProxy, rpc
 
 from marktplatz_shared.config import SettingsProvider
 from marktplatz_shared.consumer import reliable_handler
 from marktplatz_shared.db import Database, database_url
 from marktplatz_shared.logs import CorrelationId
 from marktplatz_shared.metrics import Metrics
+from marktplatz_shared.timer import every
 
 from . import handlers
-from .bootstrap import OutboundChannels
+from . import settings as keys
+from .bootstrap import OutboundChannels, VendorBackfill
 from .settings import NotificationsSettings
 
 MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
+log = logging.getLogger(__name__)
 
 
 class NotificationsService:
@@ -27,6 +31,8 @@ class NotificationsService:
     settings = SettingsProvider(NotificationsSettings)
     db = Database(migrations=MIGRATIONS)
     outbound = OutboundChannels()
+    catalog = RpcProxy("catalog")
+    vendor_backfill = VendorBackfill()
     metrics = Metrics()
     correlation_id = CorrelationId()
 
@@ -43,6 +49,19 @@ class NotificationsService:
         return handlers.rotate_webhook_secret(self.db, str(vendor_id))
 
     # --- vendors, from catalog ---------------------------------------------------------------------------
+
+    @every(keys.VENDOR_BACKFILL_INTERVAL, keys.DEFAULT_VENDOR_BACKFILL_SECONDS, eager=True)
+    def backfill_vendors(self):
+        """At start, copy catalog's shops (those registered before this service ran); retried until catalog answers."""
+        if self.vendor_backfill.done:
+            return
+        try:
+            changed = handlers.backfill_vendors(self.db, self.catalog)
+        except Exception:  # noqa: BLE001 - catalog may not be up yet: tried again on the next tick
+            log.warning("could not copy the shops from catalog yet; trying again", exc_info=True)
+            return
+        self.vendor_backfill.done = True
+        log.info("copied the shops from catalog: %d new or newer here", changed)
 
     @reliable_handler("catalog", "vendor_registered")
     def on_vendor_registered(self, event):

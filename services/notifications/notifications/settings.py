@@ -21,6 +21,8 @@ WEBHOOK_CONNECT_TIMEOUT = "WEBHOOK_CONNECT_TIMEOUT"
 WEBHOOK_READ_TIMEOUT = "WEBHOOK_READ_TIMEOUT"
 SEND_LEASE_SECONDS = "SEND_LEASE_SECONDS"
 VENDOR_LANGUAGE = "VENDOR_LANGUAGE"
+VENDOR_BACKFILL_INTERVAL = "VENDOR_BACKFILL_SECONDS"
+DEFAULT_VENDOR_BACKFILL_SECONDS = 30.0
 
 TRANSPORTS = ("maildir", "smtp")
 
@@ -46,6 +48,8 @@ class NotificationsSettings(ServiceSettings):
     # a claimed notification whose worker died is taken over after this; longer than any send can take
     SEND_LEASE_SECONDS = fields.Float(load_default=120.0, validate=Range(min=1))
     VENDOR_LANGUAGE = fields.String(load_default="de", validate=OneOf(["de", "en"]))
+    # how often the copy of catalog's shops is tried at start until catalog answers
+    VENDOR_BACKFILL_SECONDS = fields.Float(load_default=DEFAULT_VENDOR_BACKFILL_SECONDS, validate=Range(min=0.05))
 
     @validates_schema
     def _production_sends_real_mail(self, data, **kwargs):

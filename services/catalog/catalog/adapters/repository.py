@@ -105,7 +105,8 @@ def vendors_page(session: Session, after: str | None, limit: int) -> list[dict[s
     query = select(vendors).order_by(vendors.c.vendor_id).limit(limit)
     if after is not None:
         query = query.where(vendors.c.vendor_id > after)
-    return [vendor_record(row) for row in session.execute(query)]
+    # updated_at: a consumer filling its copy from this page orders it against the vendor events (notifications)
+    return [{**vendor_record(row), "updated_at": aware(row.updated_at).isoformat()} for row in session.execute(query)]
 
 
 # --- products --------------------------------------------------------------------------------------------
