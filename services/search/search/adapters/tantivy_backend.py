@@ -297,13 +297,17 @@ class TantivyBackend:
 
     def _top_hits(self, searcher, plan: SearchPlan, facets: _Pending | None) -> BackendResult:
         query = self.build_query(plan)
+        count = facets is None  # the facets count every match anyway: in stock and not add up to the total
         if plan.sort in ("price_asc", "price_desc"):
             order = tantivy.Order.Asc if plan.sort == "price_asc" else tantivy.Order.Desc
-            result = searcher.search(query, plan.limit, True, "price", plan.offset, order)
+            result = searcher.search(query, plan.limit, count, "price", plan.offset, order)
         else:
-            result = searcher.search(query, limit=plan.limit, offset=plan.offset)
+            result = searcher.search(query, limit=plan.limit, count=count, offset=plan.offset)
         hits = [(_load(searcher.doc(address)), float(key)) for key, address in result.hits]
-        return BackendResult(total=result.count, hits=hits, facets=facets.result() if facets is not None else {})
+        if facets is None:
+            return BackendResult(total=result.count, hits=hits)
+        counted = facets.result()
+        return BackendResult(total=sum(counted["in_stock"].values()), hits=hits, facets=counted)
 
     def _facets(self, searcher, query: Query, plan: SearchPlan) -> dict[str, Any]:
         ranges = [_range_spec(lo, hi) for lo, hi in PRICE_RANGES]
