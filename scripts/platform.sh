@@ -79,7 +79,11 @@ stop_service() {
   if alive "$pid"; then
     kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
     for _ in $(seq 1 50); do alive "$pid" || break; sleep 0.2; done
-    kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+    if alive "$pid"; then
+      echo "  $svc: did not stop within 10 s: killed"
+      kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+      for _ in $(seq 1 50); do alive "$pid" || break; sleep 0.1; done  # gone before `down` returns
+    fi
     echo "  $svc: stopped"
   fi
   rm -f "$VAR/run/$svc.pid"
