@@ -55,11 +55,11 @@ print("  all services answer")
 PY
 }
 
-# A service that runs but does not answer is restarted once, as a supervisor (or Kubernetes) would: seen after
+# A service that runs but does not answer within 15 s is restarted once, as a supervisor (or Kubernetes) would: seen after
 # a RabbitMQ restart, rarely, when a service's consumers stop taking messages (an open bug, see README).
 wait_healthy_or_restart() {
   local out svc
-  if out=$(wait_healthy 30 "$@"); then echo "$out"; return 0; fi
+  if out=$(wait_healthy 15 "$@"); then echo "$out"; return 0; fi
   echo "$out" | grep -v '^PENDING:' || true
   for svc in $(echo "$out" | sed -n 's/^PENDING: //p'); do
     if ! running "$svc"; then continue; fi
