@@ -95,7 +95,7 @@ def _by_distance(
     whole = [vendor_id for vendor_id, skip, take, count in slices if skip == 0 and take == count]
     by_shop: dict[str, list[tuple[ProductDoc, float]]] = {v: [] for v in whole}
     if whole:
-        limit = sum(take for _v, _s, take, _c in slices if _v in by_shop)
+        limit = sum(take for vendor_id, _skip, take, _count in slices if vendor_id in by_shop)
         for doc, score in backend.execute(_in_shops(plain, whole, 0, limit)).hits:
             by_shop[doc.vendor_id].append((doc, score))  # in score order, as a query of that shop alone
     hits: list[tuple[ProductDoc, float]] = []

@@ -431,23 +431,24 @@ def _load(document: tantivy.Document) -> ProductDoc:
 
 
 class _Vocabulary:
-    """The index's words by first letter, for typo correction; reread after a commit at most every few seconds.
+    """The index's words by first letter, for typo correction, reread when older than a few seconds.
 
     A word that a commit just brought in may wait that long to become a typo correction; listing the
-    terms on every query would cost more than the query itself.
+    terms on every query would cost more than the query itself. No searcher is kept: an old one would hold
+    the files of segments that merges have removed.
     """
 
     def __init__(self, max_age: float = VOCABULARY_MAX_AGE):
         self.max_age = max_age
-        self._by_letter: dict[str, tuple[Any, float, list[str]]] = {}
+        self._by_letter: dict[str, tuple[float, list[str]]] = {}
 
     def starting_with(self, letter: str, searcher) -> list[str]:
         now = time.monotonic()
         cached = self._by_letter.get(letter)
-        if cached is not None and (cached[0] is searcher or now - cached[1] < self.max_age):
-            return cached[2]
+        if cached is not None and now - cached[0] < self.max_age:
+            return cached[1]
         terms = [term for term, _count in searcher.terms_with_prefix(VOCABULARY_FIELD, letter)]
-        self._by_letter[letter] = (searcher, now, terms)
+        self._by_letter[letter] = (now, terms)
         return terms
 
 
