@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from .domain import analysis, ranking
+from .domain import analysis
 from .domain.products import ProductDoc, category_paths
 from .domain.query import Filters, SearchPlan, SearchRequest, build_text_plan
 from .ports import BackendResult, SearchBackend
@@ -31,7 +31,7 @@ def plan_for(request: SearchRequest, backend: SearchBackend, vendors: VendorDire
             price_max=request.price_max,
         ),
         vendor_boosts=vendors.distance_rings(request.lat, request.lon) if request.has_position else (),
-        in_stock_boost=ranking.IN_STOCK_BOOST,
+        in_stock_first=True,
         sort=request.sort,
         offset=request.offset,
         limit=request.per_page,

@@ -133,6 +133,28 @@ def test_facets_count_categories_vendors_prices_and_stock(town):
     assert {c["value"] for c in deeper} == {"Mode > Damen", "Mode > Herren"}
 
 
+def test_price_facets_put_each_edge_in_the_upper_bucket_and_follow_stock_changes(town):
+    shop = town.v("mode")
+    for sku, price, available in [("P1", "9.99", 1), ("P2", "10.00", 0), ("P3", "24.99", 2), ("P4", "250.00", 0)]:
+        town.pipeline.product_upserted(
+            product(shop, sku, f"Zinnbecher {sku}", "Haushalt > Becher", price, available), T0
+        )
+    town.pipeline.flush()
+    facets = town.search(q="zinnbecher")["facets"]
+    assert [(b["from"], b["to"], b["count"]) for b in facets["price"]] == [
+        (None, 10.0, 1),
+        (10.0, 25.0, 2),
+        (25.0, 50.0, 0),
+        (50.0, 100.0, 0),
+        (100.0, 250.0, 0),
+        (250.0, None, 1),
+    ]
+    assert facets["in_stock"] == {"true": 2, "false": 2}
+    town.pipeline.stock_changed([{"vendor_id": shop, "sku": "P4", "available": 3, "version": 9}], T0)
+    town.pipeline.flush()
+    assert town.search(q="zinnbecher")["facets"]["in_stock"] == {"true": 3, "false": 1}
+
+
 def test_paging_splits_the_result_without_overlap(town):
     first = town.ids(q="fahrrad", per_page=2, page=1)
     second = town.ids(q="fahrrad", per_page=2, page=2)

@@ -177,10 +177,6 @@ def search_query(plan: SearchPlan, with_boosts: bool = True) -> dict[str, Any]:
     else:
         must.append({"match_all": {}})
     if with_boosts:
-        if plan.in_stock_boost:
-            should.append(
-                {"constant_score": {"filter": {"range": {"available": {"gte": 1}}}, "boost": plan.in_stock_boost}}
-            )
         for vendor_ids, boost in plan.vendor_boosts:
             if vendor_ids:
                 should.append(
@@ -189,6 +185,14 @@ def search_query(plan: SearchPlan, with_boosts: bool = True) -> dict[str, Any]:
     bool_query["must"] = must
     if should:
         bool_query["should"] = should
+    if with_boosts and plan.in_stock_first:
+        return {
+            "function_score": {
+                "query": {"bool": bool_query},
+                "functions": [{"filter": {"range": {"available": {"gte": 1}}}, "weight": ranking.IN_STOCK_FACTOR}],
+                "boost_mode": "multiply",  # an offer no function matches keeps its score (times 1)
+            }
+        }
     return {"bool": bool_query}
 
 

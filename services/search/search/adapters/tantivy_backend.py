@@ -59,8 +59,37 @@ def build_schema() -> tantivy.Schema:
     for n in NUMERIC_FIELDS:
         add = sb.add_float_field if n.kind == "float" else sb.add_integer_field
         add(n.name, indexed=True, fast=True)
+    sb.add_integer_field(PRICE_STOCK_FIELD, indexed=False, fast=True)
+    sb.add_float_field(STOCK_WEIGHT_FIELD, indexed=False, fast=True)
     sb.add_bytes_field("doc", stored=True)
     return sb.build()
+
+
+#: one column for two facets: the price bucket and whether the offer is on the shelf, as ``bucket * 2 + in
+#: stock``. One terms aggregation over it counts both; two range aggregations cost about three times as much.
+PRICE_STOCK_FIELD = "price_stock"
+
+
+#: the in-stock factor as the column tantivy weighs scores by (score * log2(2 + value); 0 keeps the score).
+#: The factor is part of the field's name: an index written with another factor is rebuilt, not mixed.
+STOCK_WEIGHT_FIELD = "stock_weight_" + f"{ranking.IN_STOCK_FACTOR:.4f}".replace(".", "_")
+STOCK_WEIGHT = 2**ranking.IN_STOCK_FACTOR - 2
+
+
+def price_stock_key(price: float, available: int) -> int:
+    for bucket, (lo, hi) in enumerate(PRICE_RANGES):
+        if (lo is None or price >= lo) and (hi is None or price < hi):
+            return bucket * 2 + (available > 0)
+    raise ValueError(f"no price bucket holds {price}")  # the buckets are open at both ends: never
+
+
+def _price_and_stock_facets(buckets: list[dict[str, Any]]) -> tuple[list[int], dict[str, int]]:
+    prices, stock = [0] * len(PRICE_RANGES), {"true": 0, "false": 0}
+    for b in buckets:
+        bucket, on_shelf = divmod(int(b["key"]), 2)
+        prices[bucket] += b["doc_count"]
+        stock["true" if on_shelf else "false"] += b["doc_count"]
+    return prices, stock
 
 
 def to_tantivy(doc: ProductDoc) -> tantivy.Document:
@@ -74,6 +103,10 @@ def to_tantivy(doc: ProductDoc) -> tantivy.Document:
         state=doc.state,
         price=float(doc.price),
         available=max(doc.available, 0),  # 0 = not on the shelf: in stock is "not 0", the cheapest test
+        **{
+            PRICE_STOCK_FIELD: price_stock_key(float(doc.price), doc.available),
+            STOCK_WEIGHT_FIELD: STOCK_WEIGHT if doc.available > 0 else 0.0,
+        },
         stock_version=doc.stock_version,
         changed_at=doc.changed_at,
         doc=json.dumps(doc.to_json(), ensure_ascii=False).encode(),
@@ -270,8 +303,6 @@ class TantivyBackend:
         if plan.gtin is None and len(plan.phrase) > 1:
             phrase = Query.phrase_query(schema, PHRASE_FIELD, list(plan.phrase), ranking.PHRASE_SLOP)
             clauses.append(Query.boost_query(phrase, ranking.PHRASE_BOOST))
-        if plan.in_stock_boost:
-            clauses.append(Query.const_score_query(_in_stock(schema), plan.in_stock_boost))
         rings = [
             (Occur.Should, Query.const_score_query(_vendors(schema, vendor_ids), boost))
             for vendor_ids, boost in plan.vendor_boosts
@@ -302,7 +333,8 @@ class TantivyBackend:
             order = tantivy.Order.Asc if plan.sort == "price_asc" else tantivy.Order.Desc
             result = searcher.search(query, plan.limit, count, "price", plan.offset, order)
         else:
-            result = searcher.search(query, limit=plan.limit, count=count, offset=plan.offset)
+            weight = STOCK_WEIGHT_FIELD if plan.in_stock_first else None  # in stock first, as a factor
+            result = searcher.search(query, limit=plan.limit, count=count, offset=plan.offset, weight_by_field=weight)
         hits = [(_load(searcher.doc(address)), float(key)) for key, address in result.hits]
         if facets is None:
             return BackendResult(total=result.count, hits=hits)
@@ -310,22 +342,24 @@ class TantivyBackend:
         return BackendResult(total=sum(counted["in_stock"].values()), hits=hits, facets=counted)
 
     def _facets(self, searcher, query: Query, plan: SearchPlan) -> dict[str, Any]:
-        ranges = [_range_spec(lo, hi) for lo, hi in PRICE_RANGES]
         aggs = {
-            "vendor": {"terms": {"field": "vendor_id", "size": plan.facet_vendor_size}},
+            "vendor": {
+                "terms": {
+                    "field": "vendor_id",
+                    "size": plan.facet_vendor_size,
+                    "segment_size": _shard_size(plan.facet_vendor_size),
+                }
+            },
             "category": {"terms": {"field": _category_facet_field(plan), "size": FACET_CATEGORY_SIZE}},
-            "price": {"range": {"field": "price", "ranges": ranges}},
-            "stock": {"range": {"field": "available", "ranges": [{"to": 1}, {"from": 1}]}},
+            "price_stock": {"terms": {"field": PRICE_STOCK_FIELD, "size": 2 * len(PRICE_RANGES)}},
         }
         raw = searcher.aggregate(query, aggs)
-        prices = [b.get("doc_count", 0) for b in raw.get("price", {}).get("buckets", [])]
-        prices += [0] * (len(PRICE_RANGES) - len(prices))
-        stock = [b.get("doc_count", 0) for b in raw.get("stock", {}).get("buckets", [])] + [0, 0]
+        prices, stock = _price_and_stock_facets(raw.get("price_stock", {}).get("buckets", []))
         return {
             "vendor": {b["key"]: b["doc_count"] for b in raw.get("vendor", {}).get("buckets", [])},
             "category": {b["key"]: b["doc_count"] for b in raw.get("category", {}).get("buckets", [])},
             "price": [(lo, hi, n) for (lo, hi), n in zip(PRICE_RANGES, prices, strict=True)],
-            "in_stock": {"true": stock[1], "false": stock[0]},
+            "in_stock": stock,
         }
 
     def count(self, plan: SearchPlan) -> int:
@@ -452,6 +486,16 @@ class _Vocabulary:
         return terms
 
 
+def _shard_size(size: int) -> int:
+    """Shops each segment reports for the shop facet: Elasticsearch's default per shard (size * 1.5 + 10).
+
+    The counts are exact while no more shops than that match; beyond, a shop's count can miss the segments
+    where it was not among the first, as Elasticsearch's can across shards. tantivy's own default (ten times
+    the size) cost about 0.8 ms more per query at 1M products and 2,000 shops.
+    """
+    return int(size * 1.5) + 10
+
+
 def _category_facet_field(plan: SearchPlan) -> str:
     """The level below the category filtered on (the top level without one) is the one the facet shows."""
     depth = len(category_paths(plan.filters.category)) if plan.filters.category else 0
@@ -525,15 +569,6 @@ def _vendors(schema, vendor_ids) -> Query:
     if len(ids) <= FEW_VENDORS:
         return Query.boolean_query([(Occur.Should, Query.term_query(schema, "vendor_id", v)) for v in ids])
     return Query.term_set_query(schema, "vendor_id", ids)
-
-
-def _range_spec(lo: float | None, hi: float | None) -> dict[str, float]:
-    spec = {}
-    if lo is not None:
-        spec["from"] = lo
-    if hi is not None:
-        spec["to"] = hi
-    return spec
 
 
 __all__ = ["TantivyBackend", "GONE", "LIVE"]

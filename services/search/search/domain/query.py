@@ -186,7 +186,7 @@ class SearchPlan:
     phrase: tuple[str, ...] = ()
     filters: Filters = field(default_factory=Filters)
     vendor_boosts: tuple[tuple[frozenset[str], float], ...] = ()  # nearer shops first among equals
-    in_stock_boost: float = ranking.IN_STOCK_BOOST
+    in_stock_first: bool = True  # offers on the shelf score ranking.IN_STOCK_FACTOR times as much
     sort: str = "relevance"
     offset: int = 0
     limit: int = 20

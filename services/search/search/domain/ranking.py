@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-IN_STOCK_BOOST = 1.0  # added to the score of an offer that is on the shelf
+#: an offer on the shelf scores this many times its relevance: a tie-breaker among equals. A factor, not an
+#: added constant: tantivy multiplies by a per-document column for free, where a scoring clause for the stock
+#: cost as much as the text query itself (a 1M-product index). Lindenau: nDCG@10 the same as +1.0 added.
+IN_STOCK_FACTOR = 1.05
 #: (radius km, added score): nearer shops rank first among otherwise equal offers
 DISTANCE_RINGS: tuple[tuple[float, float], ...] = ((1.0, 0.6), (3.0, 0.4), (10.0, 0.2))
 PHRASE_BOOST = 2.0  # query words next to each other in the title
