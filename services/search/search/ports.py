@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -53,6 +53,10 @@ class SearchBackend(Protocol):
 
     def count(self, plan: SearchPlan) -> int:
         """How many documents the plan matches (its page, sort and facets aside)."""
+        ...
+
+    def start_count(self, plan: SearchPlan) -> Callable[[], int]:
+        """Begin ``count`` beside the caller's next queries; calling the result waits for the number."""
         ...
 
     def suggest(self, words: list[str], prefix: str, limit: int) -> list[str]: ...

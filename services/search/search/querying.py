@@ -88,8 +88,9 @@ def _by_distance(
     plain = replace(plan, vendor_boosts=(), sort="relevance")
     if plan.facets:
         overall = backend.execute(replace(plain, limit=1, offset=0))  # the total and the facets
+        total, facets = (lambda: overall.total), overall.facets
     else:
-        overall = BackendResult(total=backend.count(plain), hits=[])
+        total, facets = backend.start_count(plain), {}  # counted beside the walk below
     nearest = [v for v, _d in vendors.by_distance(request.lat, request.lon, plan.filters.vendor_ids)]
     slices = _page_of_shops(plain, nearest, backend)
     whole = [vendor_id for vendor_id, skip, take, count in slices if skip == 0 and take == count]
@@ -105,7 +106,7 @@ def _by_distance(
             if vendor_id in by_shop
             else backend.execute(_in_shops(plain, [vendor_id], skip, take)).hits
         )
-    return BackendResult(total=overall.total, hits=hits, facets=overall.facets)
+    return BackendResult(total=total(), hits=hits, facets=facets)
 
 
 def _page_of_shops(plan: SearchPlan, nearest: list[str], backend: SearchBackend) -> list[tuple[str, int, int, int]]:

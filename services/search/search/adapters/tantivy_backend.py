@@ -13,7 +13,7 @@ import queue
 import shutil
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import tantivy
@@ -245,9 +245,26 @@ class TantivyBackend:
             Query.boolean_query([(Occur.Must, self._stem_query(s)) for s in alt.stems]), alt.weight
         )
 
-    def _group_query(self, group: TermGroup) -> Query:
+    def _group_query(self, group: TermGroup, within: Query | None = None) -> Query:
+        """One query word and what may stand for it; ``within``, a few shops, is required in every variant.
+
+        tantivy seeks into a union of variants (a compound's parts, typo corrections) by refilling a window
+        of 4,096 documents, so a filter outside the union saves nothing: a few shops' offers spread over the
+        whole index still make it read nearly every posting of frequent parts. Inside each variant the few
+        shops lead ("regenjacke" in one shop of 2,000: 3.7 -> 0.8 ms at 1M products). A word without
+        variants seeks well on its own; repeating the filter there costs more than it saves.
+        """
         variants = [self._stem_query(group.stem)] + [self._alternative_query(a) for a in group.alternatives]
+        if within is not None and group.alternatives:  # a word alone seeks well: the filter outside costs less
+            variants = [Query.boolean_query([(Occur.Must, v), (Occur.Must, within)]) for v in variants]
         return variants[0] if len(variants) == 1 else Query.disjunction_max_query(variants, 0.0)
+
+    def _within(self, plan: SearchPlan) -> Query | None:
+        """The shop filter when it names few shops: cheap enough to repeat inside each word's variants."""
+        ids = plan.filters.vendor_ids
+        if ids is None or len(ids) > FEW_VENDORS:
+            return None
+        return Query.const_score_query(_vendors(self.schema, ids), 0.0)
 
     def _filter(self, query: Query) -> tuple[Occur, Query]:
         return Occur.Must, Query.const_score_query(query, 0.0)
@@ -274,7 +291,8 @@ class TantivyBackend:
         if plan.gtin is not None:
             clauses.append((Occur.Must, Query.term_query(schema, "gtin", plan.gtin)))
         elif plan.groups:
-            groups = [self._group_query(g) for g in plan.groups if not g.optional]
+            within = self._within(plan)
+            groups = [self._group_query(g, within) for g in plan.groups if not g.optional]
             if plan.minimum_match >= len(groups):
                 clauses.extend((Occur.Must, g) for g in groups)
             else:
@@ -292,9 +310,9 @@ class TantivyBackend:
         return query
 
     def _ranking_clauses(self, plan: SearchPlan) -> list[Query]:
-        schema, clauses = self.schema, []
+        schema, clauses, within = self.schema, [], self._within(plan)
         qualifiers = [
-            (Occur.Should, Query.boost_query(self._group_query(g), ranking.QUALIFIER_WEIGHT))
+            (Occur.Should, Query.boost_query(self._group_query(g, within), ranking.QUALIFIER_WEIGHT))
             for g in plan.groups
             if g.optional
         ]
@@ -365,6 +383,10 @@ class TantivyBackend:
     def count(self, plan: SearchPlan) -> int:
         raw = self.gen.searcher.aggregate(self.build_query(plan, with_boosts=False), _COUNT)
         return int(raw["n"]["value"])  # an aggregation counts without scoring, unlike a search for its total
+
+    def start_count(self, plan: SearchPlan) -> Callable[[], int]:
+        pending = self._side.submit(lambda: self.count(plan))
+        return pending.result
 
     def vendor_counts(self, plan: SearchPlan) -> dict[str, int]:
         query = self.build_query(plan, with_boosts=False)
