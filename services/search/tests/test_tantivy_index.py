@@ -73,3 +73,29 @@ def test_category_facets_count_each_level_like_the_full_paths(tmp_path):
         assert below["A > B > C > D > E"] == 3
     finally:
         backend.close()
+
+
+def test_a_few_shops_filter_inside_each_variant_finds_and_scores_as_the_filter_outside(tmp_path, monkeypatch):
+    shops = [f"shop{i}" for i in range(6)]
+    titles = ["Regenjacke gelb", "Jacke für Regen und Wind", "Regenschirm", "Winterjacke", "Regenjacken Kinder"]
+    rows = [
+        {**products("w")[0], "vendor_id": shop, "sku": f"S{i}", "title": title, "description": "", "attributes": {}}
+        for i, (shop, title) in enumerate((s, t) for s in shops for t in titles)
+    ]
+    backend = TantivyBackend(str(tmp_path))
+    try:
+        bulk_load(backend, rows, datetime.now(UTC))
+        from search.domain.query import build_text_plan
+
+        groups, minimum, _gtin, phrase = build_text_plan("regenjacke winddicht", backend)
+        assert any(g.alternatives for g in groups), "the compound must have variants for this test to mean much"
+        plan = SearchPlan(
+            groups=groups, minimum_match=1, phrase=phrase, filters=Filters(vendor_ids=frozenset(shops[:2])), limit=50
+        )
+        inside = [(d.id, round(score, 5)) for d, score in backend.execute(plan).hits]
+        monkeypatch.setattr(TantivyBackend, "_within", lambda self, plan: None)
+        outside = [(d.id, round(score, 5)) for d, score in backend.execute(plan).hits]
+        assert inside == outside and {i.split("/")[0] for i, _s in inside} == set(shops[:2])
+        assert len(inside) >= 4
+    finally:
+        backend.close()
