@@ -87,9 +87,49 @@ def test_the_elasticsearch_request_bodies_match_their_snapshots(name, body):
 def test_the_index_template_is_generated_from_the_one_field_description():
     from search.domain.fields import KEYWORD_FIELDS, NUMERIC_FIELDS, TEXT_FIELDS
 
+    from search.domain.fields import WEIGHTED
+
     properties = es.index_template("p")["template"]["mappings"]["properties"]
-    for f in TEXT_FIELDS:
-        assert properties[f.name]["analyzer"] == f.analyzer
+    for f in TEXT_FIELDS:  # the weighted field comes analysed in Python: Elasticsearch splits it on spaces
+        assert properties[f.name]["analyzer"] == ("whitespace" if f.analyzer == WEIGHTED else f.analyzer)
     assert {k.name for k in KEYWORD_FIELDS} | {n.name for n in NUMERIC_FIELDS} < set(properties)
     analyzers = es.index_template("p")["template"]["settings"]["analysis"]["analyzer"]
-    assert {f.analyzer for f in TEXT_FIELDS} <= set(analyzers)
+    assert {f.analyzer for f in TEXT_FIELDS} - {WEIGHTED} <= set(analyzers)
+
+
+def test_the_scored_field_carries_the_same_tokens_to_elasticsearch_as_to_tantivy():
+    source = es.es_document(JACKET)
+    assert source["scored"].split() == JACKET.analysed_fields()["scored"]
+    assert source["scored"].split().count("gelb") == 4 + 3  # in the title (weight 2) and the attributes (1.5)
+    assert "brand" not in source and "parts" not in source
+
+
+class _Indices:
+    """The index API of a cluster holding an index written by an earlier release (title and brand only)."""
+
+    def __init__(self):
+        self.calls = []
+
+    def put_index_template(self, **kwargs):
+        self.calls.append("put_index_template")
+
+    def exists_alias(self, name):
+        return True
+
+    def get_mapping(self, index):
+        return {f"{index}-1": {"mappings": {"properties": {"title": {}, "brand": {}, "all": {}, "suggest": {}}}}}
+
+    def put_mapping(self, index, **mappings):
+        self.calls.append("put_mapping")
+
+
+class _Client:
+    def __init__(self):
+        self.indices = _Indices()
+
+
+def test_a_live_index_without_a_text_field_of_this_release_gets_it_and_asks_for_a_rebuild():
+    backend = es.ElasticsearchBackend(_Client(), "products")
+    backend.ensure_index()
+    assert backend.client.indices.calls == ["put_index_template", "put_mapping"]
+    assert backend.rebuild_reason == "the documents in products have no scored yet"

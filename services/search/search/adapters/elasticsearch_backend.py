@@ -12,7 +12,6 @@ from typing import Any
 
 from ..domain import ranking
 from ..domain.fields import (
-    COMPOUND_PARTS,
     EDGE_PREFIX,
     GERMAN,
     KEYWORD_FIELDS,
@@ -20,10 +19,11 @@ from ..domain.fields import (
     NUMERIC_FIELDS,
     PHRASE_FIELD,
     PRICE_RANGES,
-    SCORED_FIELDS,
+    SCORED_FIELD,
     SUGGEST_FIELD,
     TEXT_FIELDS,
     VOCABULARY_FIELD,
+    WEIGHTED,
 )
 from ..domain.products import ProductDoc
 from ..domain.query import Alternative, SearchPlan, TermGroup
@@ -33,29 +33,18 @@ GERMAN_FILTERS = ["lowercase", "german_normalization", "marktplatz_german_stemme
 
 
 def analysis_settings() -> dict[str, Any]:
-    """The German analysis of :mod:`search.domain.analysis`, as Elasticsearch analyzers."""
+    """The German analysis of :mod:`search.domain.analysis`, as Elasticsearch analyzers.
+
+    The scored field's compound pieces and repetitions are made in Python (search.domain.products), the
+    same tokens for both backends: Elasticsearch receives them analysed and splits them on spaces.
+    """
     return {
         "filter": {
             "marktplatz_german_stemmer": {"type": "snowball", "language": "German"},
-            "marktplatz_prefixes": {"type": "edge_ngram", "min_gram": 4, "max_gram": 30},
-            "marktplatz_suffixes": {"type": "edge_ngram", "min_gram": 3, "max_gram": 30},
-            "marktplatz_compound_pieces": {
-                "type": "multiplexer",
-                "filters": [
-                    "marktplatz_prefixes, marktplatz_german_stemmer",
-                    "reverse, marktplatz_suffixes, reverse, marktplatz_german_stemmer",
-                ],
-                "preserve_original": False,
-            },
             "marktplatz_edge": {"type": "edge_ngram", "min_gram": 1, "max_gram": 20},
         },
         "analyzer": {
             GERMAN: {"type": "custom", "tokenizer": "standard", "filter": GERMAN_FILTERS},
-            COMPOUND_PARTS: {
-                "type": "custom",
-                "tokenizer": "standard",
-                "filter": ["lowercase", "german_normalization", "marktplatz_compound_pieces"],
-            },
             EDGE_PREFIX: {
                 "type": "custom",
                 "tokenizer": "standard",
@@ -73,7 +62,8 @@ def analysis_settings() -> dict[str, Any]:
 def index_template(alias: str) -> dict[str, Any]:
     properties: dict[str, Any] = {}
     for f in TEXT_FIELDS:
-        spec: dict[str, Any] = {"type": "text", "analyzer": f.analyzer}
+        # the weighted field arrives analysed (by search.domain.products, as for tantivy): split on spaces only
+        spec: dict[str, Any] = {"type": "text", "analyzer": "whitespace" if f.analyzer == WEIGHTED else f.analyzer}
         if f.analyzer == EDGE_PREFIX:
             spec["search_analyzer"] = "marktplatz_words"
         if not f.positions:
@@ -94,7 +84,10 @@ def index_template(alias: str) -> dict[str, Any]:
 
 
 def es_document(doc: ProductDoc) -> dict[str, Any]:
-    source: dict[str, Any] = {f.name: " \n ".join(doc.source_text(s) for s in f.sources) for f in TEXT_FIELDS}
+    source: dict[str, Any] = {
+        f.name: " \n ".join(doc.source_text(s) for s in f.sources) for f in TEXT_FIELDS if f.analyzer != WEIGHTED
+    }
+    source[SCORED_FIELD] = " ".join(doc.analysed(SCORED_FIELD))
     source.update(
         id=doc.id,
         vendor_id=doc.vendor_id,
@@ -116,12 +109,7 @@ def bulk_actions(index: str, docs: list[ProductDoc]) -> list[dict[str, Any]]:
 
 
 def _stem_query(stem: str) -> dict[str, Any]:
-    return {
-        "dis_max": {
-            "queries": [{"term": {f.name: {"value": stem, "boost": f.boost}}} for f in SCORED_FIELDS],
-            "tie_breaker": ranking.FIELD_TIE_BREAKER,
-        }
-    }
+    return {"term": {SCORED_FIELD: stem}}  # BM25F over the weighted sources, as tantivy scores it
 
 
 def _alternative(alt: Alternative) -> dict[str, Any]:
@@ -265,11 +253,12 @@ def suggest_body(words: list[str], prefix: str, limit: int) -> dict[str, Any]:
 class ElasticsearchBackend:
     name = "elasticsearch"
 
-    rebuild_reason = None  # a release's new fields are added to the live index in place (ensure_index)
-
     def __init__(self, client, alias: str):
         self.client = client
         self.alias = alias
+        #: a release's new fields are added to the live index in place (ensure_index); a new text field is
+        #: empty in the documents already there, so the index must then be rebuilt from the catalog
+        self.rebuild_reason: str | None = None
 
     @classmethod
     def connect(cls, url: str, alias: str) -> ElasticsearchBackend:
@@ -286,7 +275,12 @@ class ElasticsearchBackend:
             index = f"{self.alias}-{int(time.time() * 1000)}"
             self.client.indices.create(index=index, aliases={self.alias: {}})
         else:  # fields a newer release added (the index is strict): Elasticsearch takes additions in place
+            live = self.client.indices.get_mapping(index=self.alias)
+            known = {name for index in live.values() for name in index["mappings"].get("properties", {})}
             self.client.indices.put_mapping(index=self.alias, **template["template"]["mappings"])
+            missing = sorted(f.name for f in TEXT_FIELDS if f.name not in known)
+            if missing:
+                self.rebuild_reason = f"the documents in {self.alias} have no {', '.join(missing)} yet"
 
     def known(self, stems: set[str]) -> set[str]:
         if not stems:
@@ -398,6 +392,7 @@ class ElasticsearchBuilder:
         client.indices.refresh(index=self.index)
         old = list(client.indices.get_alias(name=self.backend.alias))
         client.indices.update_aliases(**alias_swap_actions(self.backend.alias, self.index))
+        self.backend.rebuild_reason = None
         for index in old:
             if index != self.index:
                 client.indices.delete(index=index)

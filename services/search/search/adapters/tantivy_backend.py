@@ -29,7 +29,7 @@ from ..domain.fields import (
     NUMERIC_FIELDS,
     PHRASE_FIELD,
     PRICE_RANGES,
-    SCORED_FIELDS,
+    SCORED_FIELD,
     SUGGEST_FIELD,
     TEXT_FIELDS,
     VOCABULARY_FIELD,
@@ -52,7 +52,7 @@ VOCABULARY_MAX_AGE = 10.0  # seconds
 def build_schema() -> tantivy.Schema:
     sb = tantivy.SchemaBuilder()
     for f in TEXT_FIELDS:
-        option = "position" if f.positions else ("basic" if f.boost == 0 and f.name == SUGGEST_FIELD else "freq")
+        option = "position" if f.positions else ("basic" if f.name == SUGGEST_FIELD else "freq")
         sb.add_text_field(f.name, tokenizer_name="whitespace", index_option=option)
     for k in KEYWORD_FIELDS:
         sb.add_text_field(k.name, tokenizer_name="raw", fast=k.facet, index_option="basic")
@@ -230,13 +230,8 @@ class TantivyBackend:
 
     # --- queries -------------------------------------------------------------------------------------
 
-    def _field_query(self, field: str, stem: str, boost: float) -> Query:
-        return Query.boost_query(Query.term_query(self.schema, field, stem, index_option="freq"), boost)
-
     def _stem_query(self, stem: str) -> Query:
-        return Query.disjunction_max_query(
-            [self._field_query(f.name, stem, f.boost) for f in SCORED_FIELDS], ranking.FIELD_TIE_BREAKER
-        )
+        return Query.term_query(self.schema, SCORED_FIELD, stem, index_option="freq")  # BM25F, see fields.py
 
     def _alternative_query(self, alt: Alternative) -> Query:
         if len(alt.stems) == 1:

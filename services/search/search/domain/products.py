@@ -8,7 +8,18 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from . import analysis
-from .fields import COMPOUND_PARTS, EDGE_PREFIX, GERMAN, GONE, LIVE, TEXT_FIELDS, category_level_field
+from .fields import (
+    COMPOUND_PARTS,
+    EDGE_PREFIX,
+    GERMAN,
+    GONE,
+    LIVE,
+    SCORED_SOURCES,
+    TEXT_FIELDS,
+    WEIGHTED,
+    category_level_field,
+    repetitions,
+)
 
 CATEGORY_SEPARATOR = " > "
 
@@ -95,16 +106,24 @@ class ProductDoc:
 
     def analysed_fields(self) -> dict[str, list[str]]:
         """The tokens of every text field, analysed as :mod:`search.domain.fields` describes."""
-        out: dict[str, list[str]] = {}
-        for f in TEXT_FIELDS:
-            texts = [self.source_text(s) for s in f.sources]
-            if f.analyzer == GERMAN:
-                out[f.name] = [t for text in texts for t in analysis.stems(text)]
-            elif f.analyzer == COMPOUND_PARTS:
-                out[f.name] = analysis.compound_parts(texts)
-            elif f.analyzer == EDGE_PREFIX:
-                out[f.name] = [p for text in texts for p in analysis.edge_prefixes(text)]
-        return out
+        return {f.name: self._tokens(f.analyzer, f.sources) for f in TEXT_FIELDS}
+
+    def analysed(self, field_name: str) -> list[str]:
+        """The tokens of one text field."""
+        f = next(f for f in TEXT_FIELDS if f.name == field_name)
+        return self._tokens(f.analyzer, f.sources)
+
+    def _tokens(self, analyzer: str, sources: tuple[str, ...]) -> list[str]:
+        texts = [self.source_text(s) for s in sources]
+        if analyzer == GERMAN:
+            return [t for text in texts for t in analysis.stems(text)]
+        if analyzer == COMPOUND_PARTS:
+            return analysis.compound_parts(texts)
+        if analyzer == EDGE_PREFIX:
+            return [p for text in texts for p in analysis.edge_prefixes(text)]
+        if analyzer == WEIGHTED:
+            return [t for s in SCORED_SOURCES for t in self._tokens(s.analyzer, s.sources) * repetitions(s)]
+        raise ValueError(f"unknown analyzer {analyzer}")
 
 
 def category_paths(category: str) -> list[str]:

@@ -14,7 +14,6 @@ COMPOUND_SPLIT_WEIGHT = 0.8  # "regenjacke" meeting "Regen" and "Jacke" as separ
 COMPOUND_PART_WEIGHT = 0.3  # one part standing for a compound, when the words as typed found nothing
 QUALIFIER_WEIGHT = 0.5  # an optional qualifier of a long query ("... mit usb") counts this much of a head word
 MAX_TYPO_EXPANSIONS = 3
-FIELD_TIE_BREAKER = 0.3  # a word found in several fields counts a bit more than in its best one
 FACET_VENDOR_SIZE = 50
 
 
