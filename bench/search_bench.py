@@ -32,6 +32,7 @@ SERVICE_DIR = Path(__file__).resolve().parents[1] / "services" / "search"
 VENV_BIN = Path(sys.executable).parent
 BROKER_URI = os.environ.get("TEST_AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
 WARMUP, MEASURED = 50, 1000
+BREAKDOWN: list[tuple[int, dict[str, list[float]]]] = []
 
 SEED = 20250514
 NOUNS = [
@@ -160,12 +161,25 @@ def mixed_query(rng: random.Random) -> dict:
     return q
 
 
+def kind_of(query: dict) -> str:
+    """The kind mixed_query drew, for the breakdown."""
+    if query.get("sort") == "distance":
+        return "distance sort, no facets"
+    if "max_km" in query:
+        return "within 30 km, facets"
+    if "category" in query:
+        return "category filter, facets"
+    if "in_stock" in query:
+        return "in stock and price filter, facets"
+    return "text, facets"
+
+
 def percentiles(latencies: list[float]) -> tuple[float, float]:
     latencies = sorted(latencies)
     return statistics.median(latencies), latencies[int(len(latencies) * 0.99)]
 
 
-def measure(call, queries: list[dict]) -> tuple[float, float]:
+def timed(call, queries: list[dict]) -> list[float]:
     for q in queries[:WARMUP]:
         call(q)
     latencies = []
@@ -173,7 +187,11 @@ def measure(call, queries: list[dict]) -> tuple[float, float]:
         t = time.perf_counter()
         call(q)
         latencies.append((time.perf_counter() - t) * 1000)
-    return percentiles(latencies)
+    return latencies
+
+
+def measure(call, queries: list[dict]) -> tuple[float, float]:
+    return percentiles(timed(call, queries))
 
 
 def _rabbitmqctl(*args: str) -> None:
@@ -261,17 +279,22 @@ def run(size: int, with_rpc: bool) -> None:
         backend = TantivyBackend(index_dir)
         stats = backend.stats()
         queries = [mixed_query(rng) for _ in range(WARMUP + MEASURED)]
-        p50, p99 = measure(lambda q: search(q, backend, directory), queries)
+        latencies = timed(lambda q: search(q, backend, directory), queries)
+        p50, p99 = percentiles(latencies)
         backend.close()
+        by_kind: dict[str, list[float]] = {}
+        for q, ms in zip(queries[WARMUP:], latencies, strict=True):
+            by_kind.setdefault(kind_of(q), []).append(ms)
         rpc = ("-", "-")
         if with_rpc:
             r50, r99 = rpc_latency(index_dir, vendor_list, queries, work)
             rpc = (f"{r50:.2f}", f"{r99:.2f}")
         print(
-            f"| {size:>9,} | {size / build:>12,.0f} | {stats['size_bytes'] / 1e6:>8.1f} MB | "
+            f"| {size:>9,} | {size / build:>12,.0f} | {stats['size_bytes'] / 1e6:>8.1f} MB | {stats['segments']:>8} | "
             f"{p50:>6.2f} | {p99:>6.2f} | {rpc[0]:>10} | {rpc[1]:>10} |",
             flush=True,
         )
+        BREAKDOWN.append((size, by_kind))
 
 
 def main(argv: list[str]) -> None:
@@ -279,10 +302,21 @@ def main(argv: list[str]) -> None:
     sizes = [int(a) for a in argv if a != "--no-rpc"] or [100_000, 1_000_000]
     print(f"mixed queries, {MEASURED} timed after {WARMUP} warm-up; tantivy; RPC = search service over RabbitMQ")
     print()
-    print("| products  | build docs/s | index size | backend p50 ms | backend p99 ms | RPC p50 ms | RPC p99 ms |")
-    print("|-----------|--------------|------------|----------------|----------------|------------|------------|")
+    header = ["products", "build docs/s", "index size", "segments", "backend p50 ms", "backend p99 ms"]
+    header += ["RPC p50 ms", "RPC p99 ms"]
+    print("| " + " | ".join(header) + " |")
+    print("|" + "|".join("-" * (len(h) + 2) for h in header) + "|")
     for size in sizes:
         run(size, with_rpc)
+    print()
+    print("Backend latency by kind of query (the segments a settled bulk load leaves vary from run to run):")
+    print()
+    print("| products, kind of query | queries | backend p50 ms | backend p99 ms |")
+    print("|---|---:|---:|---:|")
+    for size, by_kind in BREAKDOWN:
+        for kind, ms in sorted(by_kind.items()):
+            k50, k99 = percentiles(ms)
+            print(f"| {size:,}, {kind} | {len(ms)} | {k50:.2f} | {k99:.2f} |")
 
 
 if __name__ == "__main__":
