@@ -85,9 +85,7 @@ def test_the_elasticsearch_request_bodies_match_their_snapshots(name, body):
 
 
 def test_the_index_template_is_generated_from_the_one_field_description():
-    from search.domain.fields import KEYWORD_FIELDS, NUMERIC_FIELDS, TEXT_FIELDS
-
-    from search.domain.fields import WEIGHTED
+    from search.domain.fields import KEYWORD_FIELDS, NUMERIC_FIELDS, TEXT_FIELDS, WEIGHTED
 
     properties = es.index_template("p")["template"]["mappings"]["properties"]
     for f in TEXT_FIELDS:  # the weighted field comes analysed in Python: Elasticsearch splits it on spaces
