@@ -198,6 +198,7 @@ class SearchEngine(DependencyProvider):
         return {
             **self.backend.stats(),
             "vendors": len(self.vendors),
+            "rebuild_reason": self.backend.rebuild_reason,  # None: the index is whole
             "pending_changes": len(self.pipeline._pending.docs),
             "index_lag": {
                 "observations": int(count),

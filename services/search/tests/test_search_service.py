@@ -126,6 +126,7 @@ def test_catalog_events_through_rabbitmq_become_searchable(service, catalog, rpc
     stats = rpc_search.stats()
     assert stats["documents"] == len(products(prefix)) - 1 and stats["vendors"] == 3
     assert stats["index_lag"]["observations"] >= 1
+    assert stats["rebuild_reason"] is None
 
 
 def test_a_redelivered_event_is_applied_once(service, catalog, rpc_search, db_url):
@@ -182,10 +183,11 @@ def test_an_index_from_another_release_is_rebuilt_from_the_catalog_by_itself(con
     container_factory(SearchService, config).start()  # the catalog is not up yet: the first tries fail
     with ServiceRpcProxy("search", config) as proxy:
         assert proxy.stats()["documents"] == 0
+        assert "another release" in proxy.stats()["rebuild_reason"]
         eventlet.sleep(0.5)
         container_factory(FakeCatalog, config).start()
         wait_for(lambda: proxy.search({"q": "fahrradhelm"})["total"] == 2, message="the index rebuilt from the catalog")
-        assert proxy.stats()["documents"] == len(STREAM)
+        assert proxy.stats()["documents"] == len(STREAM) and proxy.stats()["rebuild_reason"] is None
 
 
 @pytest.mark.parametrize("query", [{"q": "x" * 10_000}, {"q": "jacke", "page": 10_000}, "not an object"])
