@@ -105,9 +105,25 @@ def sent_for_order(db: DatabaseAccess, order_id: str) -> list[dict[str, Any]]:
 # --- sending ---------------------------------------------------------------------------------------------
 
 
-def send_emails(db: DatabaseAccess, event: Event, out: Outbound) -> None:
+class ShopNotKnownYet(Exception):
+    """An order event names a shop this service has not heard of: its vendor_registered event (or the copy
+    from catalog at start) is still on its way. Raised so the event is retried after a back-off, instead of
+    going out without the shop's mail, webhook and address; after the last retry it waits in the dead
+    letters, with this message, for an operator's replay."""
+
+
+def _known_shops(db: DatabaseAccess, event: Event) -> dict[str, model.VendorProfile]:
+    wanted = planning.vendor_ids_of(event)
     with db.read() as session:
-        vendors = repository.vendor_profiles(session, planning.vendor_ids_of(event))
+        vendors = repository.vendor_profiles(session, wanted)
+    missing = sorted(set(wanted) - set(vendors))
+    if missing:
+        raise ShopNotKnownYet(f"shop {', '.join(missing)} of {event.event_type} {event.event_id} is not known yet")
+    return vendors
+
+
+def send_emails(db: DatabaseAccess, event: Event, out: Outbound) -> None:
+    vendors = _known_shops(db, event)
     emails = planning.emails_for(event, vendors, out.vendor_language)
 
     def send(email: model.EmailNotification) -> None:
@@ -119,8 +135,7 @@ def send_emails(db: DatabaseAccess, event: Event, out: Outbound) -> None:
 
 
 def send_webhooks(db: DatabaseAccess, event: Event, out: Outbound) -> None:
-    with db.read() as session:
-        vendors = repository.vendor_profiles(session, planning.vendor_ids_of(event))
+    vendors = _known_shops(db, event)
     hooks = planning.webhooks_for(event, vendors)
 
     def send(hook: model.WebhookNotification) -> None:

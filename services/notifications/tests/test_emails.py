@@ -189,3 +189,36 @@ def test_without_smtp_settings_mail_goes_to_a_maildir_under_var(
     assert message["To"] == buyer["email"]
     assert message["Subject"].startswith("We have received your order")
     assert message.is_multipart()
+
+
+def test_an_order_for_a_shop_not_known_yet_waits_for_the_shop_then_mails_and_calls_it_once(
+    start_service, running_smtp, register_vendor, amqp_uri, notification_log, webhook_receiver
+):
+    start_service(RETRY_DELAYS=[0.3, 0.6, 1.2, 2.4, 4.8])
+    shop = vendor(contact_email="team@neu-lindenau.example", webhook_url=webhook_receiver.url())
+    buyer = shopper("de")
+    labels = {"service": "notifications", "entrypoint": "email_order_placed", "kind": "event"}
+
+    def waits():
+        return REGISTRY.get_sample_value("marktplatz_entrypoint_errors_total", {**labels, "error": "ShopNotKnownYet"})
+
+    before = waits() or 0
+    placed = publish(amqp_uri, order_placed(buyer, vendor_order(shop)))  # before the shop's vendor_registered
+    order_id = placed.data["order_id"]
+    wait_for(lambda: (waits() or 0) > before, message="the order event held back for its shop")
+    assert running_smtp.messages_to(buyer["email"]) == [] and webhook_receiver.requests == []
+
+    register_vendor(shop)
+
+    wait_for(lambda: running_smtp.messages_to("team@neu-lindenau.example"), message="the shop's mail")
+    [to_shopper] = wait_for(lambda: running_smtp.messages_to(buyer["email"]), message="the shopper's mail")
+    assert "Marktplatz 3" in parts(to_shopper)[0], "the shop's address, known only from its registration"
+    wait_for(lambda: webhook_receiver.requests, message="the shop's webhook")
+    log = wait_for(lambda: (lambda e: e if len(e) == 3 else None)(notification_log(order_id)), message="3 sent")
+    assert sorted((e["channel"], e["template"], e["status"]) for e in log) == [
+        ("email", "order_confirmation", "sent"),
+        ("email", "vendor_new_order", "sent"),
+        ("webhook", "order_placed", "sent"),
+    ]
+    assert len(webhook_receiver.requests) == 1
+    assert list_dead_letters(amqp_uri, "notifications") == []
