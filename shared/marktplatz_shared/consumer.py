@@ -27,6 +27,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import time
 import traceback
 import uuid
 from datetime import UTC, datetime
@@ -42,7 +43,7 @@ from . import config as cfg
 from .broker import dead_letter_queue, queue_arguments, redeliver_exchange, retry_exchange, retry_queue
 from .db import AlreadyProcessed
 from .events import EventValidationError, parse_event
-from .metrics import DEAD_LETTERS, DUPLICATES_SKIPPED, EVENT_RETRIES
+from .metrics import CONSUMER_RESTARTS, DEAD_LETTERS, DUPLICATES_SKIPPED, EVENT_RETRIES
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +66,70 @@ def _tolerate_lost_connection(settle):
 if not getattr(QueueConsumer.ack_message, "__wrapped__", None):  # every service imports this module once
     QueueConsumer.ack_message = _tolerate_lost_connection(QueueConsumer.ack_message)
     QueueConsumer.requeue_message = _tolerate_lost_connection(QueueConsumer.requeue_message)
+
+#: seconds a consumer loop may go without a turn (it turns at least every second while connected, and calls
+#: back at every try to reconnect, at most 30 s apart) before its watchdog starts it again
+CONSUMER_STALL_SECONDS = 40.0
+WATCHDOG_INTERVAL = 2.0
+
+
+def _with_sign_of_life(callback):
+    @functools.wraps(callback)
+    def noting_life(self, *args, **kwargs):
+        self._alive_at = time.monotonic()
+        return callback(self, *args, **kwargs)
+
+    return noting_life
+
+
+def _start_with_watchdog(start):
+    """After a RabbitMQ restart a consumer loop was seen, now and then, to stop for good without an error: no
+    "connection lost", no reconnect, its queues filling while RPC in the same process answered (cause not
+    found). The watchdog gives each queue consumer's loop a new start when it has shown no sign of life for
+    CONSUMER_STALL_SECONDS: a fresh connection and consumers; what the old one held unacknowledged is
+    redelivered by the broker and handled once (every consumer is idempotent)."""
+
+    @functools.wraps(start)
+    def start_and_watch(self):
+        self._alive_at = time.monotonic()
+        start(self)
+        if not getattr(self, "_watchdog", None):
+            self._watchdog = self.container.spawn_managed_thread(
+                partial(_watch, self), identifier=f"{type(self).__name__}.watchdog"
+            )
+
+    return start_and_watch
+
+
+def _watch(consumer) -> None:
+    while not consumer.should_stop:
+        time.sleep(WATCHDOG_INTERVAL)
+        stalled = time.monotonic() - consumer._alive_at
+        if consumer.should_stop or stalled < CONSUMER_STALL_SECONDS:
+            continue
+        log.error(
+            "%s of %s showed no sign of life for %.0f s; starting its loop again",
+            type(consumer).__name__,
+            consumer.container.service_name,
+            stalled,
+        )
+        restart_consumer_loop(consumer)
+
+
+def restart_consumer_loop(consumer) -> None:
+    old = consumer._gt
+    old.unlink(consumer._handle_thread_exited)
+    old.kill()  # GreenletExit: the container takes it as a thread ended, not as an error
+    consumer._alive_at = time.monotonic()
+    consumer._gt = consumer.container.spawn_managed_thread(consumer.run)
+    consumer._gt.link(consumer._handle_thread_exited)
+    CONSUMER_RESTARTS.labels(consumer.container.service_name).inc()
+
+
+if not getattr(QueueConsumer.start, "__wrapped__", None):
+    QueueConsumer.start = _start_with_watchdog(QueueConsumer.start)
+    for _name in ("on_iteration", "on_connection_error", "on_consume_ready"):
+        setattr(QueueConsumer, _name, _with_sign_of_life(getattr(QueueConsumer, _name)))
 
 ATTEMPTS_HEADER = "x-attempts"
 

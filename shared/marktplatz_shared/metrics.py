@@ -29,6 +29,9 @@ ENTRYPOINT_ERRORS = Counter(
 EVENT_RETRIES = Counter(
     "marktplatz_event_retries_total", "Event deliveries sent for a delayed retry", ["service", "queue"]
 )
+CONSUMER_RESTARTS = Counter(
+    "marktplatz_consumer_restarts_total", "Queue consumer loops the watchdog started again", ["service"]
+)
 DEAD_LETTERS = Counter(
     "marktplatz_dead_letters_total", "Messages parked in the dead-letter queue", ["service", "queue", "reason"]
 )

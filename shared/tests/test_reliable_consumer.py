@@ -185,3 +185,34 @@ def test_a_permanent_failure_is_dead_lettered_at_once_without_retries(consumer, 
     assert f"PermanentFailure: {item} can never be handled" in letters[0].error
     with consumer_db.connect() as conn:
         assert conn.exec_driver_sql("select count from probe_attempts").scalar() == 1
+
+
+def test_a_consumer_loop_that_stops_without_an_error_is_started_again_and_nothing_is_lost(
+    consumer, consumer_db, amqp_uri, monkeypatch
+):
+    import eventlet
+
+    from marktplatz_shared import consumer as reliable
+
+    queue_consumer = next(e for e in consumer.extensions if type(e).__name__ == "ReliableQueueConsumer")
+    first = sku("before")
+    publish_event(amqp_uri, first)
+    wait_for(lambda: effect_counts(consumer_db).get(first) == 1, message="handled before the stall")
+
+    monkeypatch.setattr(reliable, "CONSUMER_STALL_SECONDS", 1.0)
+    stuck = eventlet.event.Event()
+    original = type(queue_consumer).on_iteration
+    calls = {"n": 0}
+
+    def stall_once(self):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            stuck.wait()  # the loop stops here, no error, no reconnect: what was seen after broker restarts
+        return original(self)
+
+    monkeypatch.setattr(type(queue_consumer), "on_iteration", stall_once)
+    wait_for(lambda: calls["n"] >= 1, message="the loop stalled")
+    during = sku("during")
+    publish_event(amqp_uri, during)
+    wait_for(lambda: effect_counts(consumer_db).get(during) == 1, timeout=20, message="handled after the restart")
+    assert calls["n"] >= 2, "a new loop turned"
