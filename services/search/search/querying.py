@@ -31,7 +31,6 @@ def plan_for(request: SearchRequest, backend: SearchBackend, vendors: VendorDire
             price_max=request.price_max,
         ),
         vendor_boosts=vendors.distance_rings(request.lat, request.lon) if request.has_position else (),
-        in_stock_first=True,
         sort=request.sort,
         offset=request.offset,
         limit=request.per_page,

@@ -106,24 +106,31 @@ class ProductDoc:
 
     def analysed_fields(self) -> dict[str, list[str]]:
         """The tokens of every text field, analysed as :mod:`search.domain.fields` describes."""
-        return {f.name: self._tokens(f.analyzer, f.sources) for f in TEXT_FIELDS}
+        seen: dict[tuple[str, tuple[str, ...]], list[str]] = {}  # the scored field reuses the others' sources
+        return {f.name: self._tokens(f.analyzer, f.sources, seen) for f in TEXT_FIELDS}
 
     def analysed(self, field_name: str) -> list[str]:
         """The tokens of one text field."""
         f = next(f for f in TEXT_FIELDS if f.name == field_name)
-        return self._tokens(f.analyzer, f.sources)
+        return self._tokens(f.analyzer, f.sources, {})
 
-    def _tokens(self, analyzer: str, sources: tuple[str, ...]) -> list[str]:
+    def _tokens(self, analyzer: str, sources: tuple[str, ...], seen: dict) -> list[str]:
+        key = (analyzer, sources)
+        if key in seen:
+            return seen[key]
         texts = [self.source_text(s) for s in sources]
         if analyzer == GERMAN:
-            return [t for text in texts for t in analysis.stems(text)]
-        if analyzer == COMPOUND_PARTS:
-            return analysis.compound_parts(texts)
-        if analyzer == EDGE_PREFIX:
-            return [p for text in texts for p in analysis.edge_prefixes(text)]
-        if analyzer == WEIGHTED:
-            return [t for s in SCORED_SOURCES for t in self._tokens(s.analyzer, s.sources) * repetitions(s)]
-        raise ValueError(f"unknown analyzer {analyzer}")
+            tokens = [t for text in texts for t in analysis.stems(text)]
+        elif analyzer == COMPOUND_PARTS:
+            tokens = analysis.compound_parts(texts)
+        elif analyzer == EDGE_PREFIX:
+            tokens = [p for text in texts for p in analysis.edge_prefixes(text)]
+        elif analyzer == WEIGHTED:
+            tokens = [t for s in SCORED_SOURCES for t in self._tokens(s.analyzer, s.sources, seen) * repetitions(s)]
+        else:
+            raise ValueError(f"unknown analyzer {analyzer}")
+        seen[key] = tokens
+        return tokens
 
 
 def category_paths(category: str) -> list[str]:
