@@ -40,6 +40,7 @@ from nameko.extensions import DependencyProvider
 from nameko.messaging import QueueConsumer
 
 from . import config as cfg
+from . import diagnostics
 from .broker import dead_letter_queue, queue_arguments, redeliver_exchange, retry_exchange, retry_queue
 from .db import AlreadyProcessed
 from .events import EventValidationError, parse_event
@@ -125,6 +126,8 @@ def restart_consumer_loop(consumer) -> None:
     consumer._gt.link(consumer._handle_thread_exited)
     CONSUMER_RESTARTS.labels(consumer.container.service_name).inc()
 
+
+diagnostics.install()
 
 if not getattr(QueueConsumer.start, "__wrapped__", None):
     QueueConsumer.start = _start_with_watchdog(QueueConsumer.start)

@@ -217,3 +217,19 @@ def test_a_consumer_loop_that_stops_without_an_error_is_started_again_and_nothin
     publish_event(amqp_uri, during)
     wait_for(lambda: effect_counts(consumer_db).get(during) == 1, timeout=20, message="handled after the restart")
     assert reliable.CONSUMER_RESTARTS.labels("probe")._value.get() > restarts
+
+
+def test_the_diagnostics_dump_shows_each_queue_consumer_and_the_stacks(consumer, amqp_uri):
+    import io
+    import os
+    import signal
+
+    from marktplatz_shared import diagnostics
+
+    text = diagnostics.dump(io.StringIO())
+    state = next(line for line in text.splitlines() if line.startswith("--- ReliableQueueConsumer of probe"))
+    assert "evt-catalog-product_withdrawn--probe.on_product_withdrawn" in state, state
+    assert "connected True" in state and "channel open True" in state, state
+    assert "--- greenlet" in text and "drain_events" in text
+    assert signal.getsignal(signal.SIGUSR1) is not signal.SIG_DFL  # kill -USR1 <service pid> writes the same
+    assert os.getpid()

@@ -12,11 +12,15 @@ import json
 import mailbox
 import os
 import random
+import shutil
+import signal
 import sqlite3
+import subprocess
 import threading
 import time
 from collections import Counter, defaultdict
 from email.utils import parseaddr
+from urllib.parse import unquote, urlsplit
 
 import pytest
 from nameko.standalone.rpc import ClusterRpcProxy
@@ -88,6 +92,33 @@ def mails_by_event(maildir) -> Counter:
     for message in mailbox.Maildir(str(maildir), create=False):
         sent[(message["X-Marktplatz-Event-Id"], parseaddr(message["To"])[1])] += 1
     return sent
+
+
+def broker_queues(amqp_uri: str) -> list[str]:
+    vhost = unquote(urlsplit(amqp_uri).path[1:])
+    exe = shutil.which("rabbitmqctl") or "/usr/sbin/rabbitmqctl"
+    listed = subprocess.run(
+        [exe, "list_queues", "-q", "-p", vhost, "name", "consumers", "messages_ready", "messages_unacknowledged"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    return ["    " + line for line in (listed.stdout + listed.stderr).splitlines() if line.strip()]
+
+
+def consumer_states(platform: Platform) -> list[str]:
+    """Ask every service for its diagnostics dump (marktplatz_shared.diagnostics); their stacks stay in its log."""
+    for svc in SERVICES:
+        try:
+            os.kill(platform.pid(svc), signal.SIGUSR1)
+        except (OSError, ValueError):
+            pass
+    time.sleep(2)
+    states = []
+    for svc in SERVICES:
+        log = (platform.var / "log" / f"{svc}.log").read_text(errors="replace").splitlines()
+        states += [f"    {line}" for line in log if line.startswith("--- ") and "QueueConsumer of" in line]
+    return states + [f"    (stacks in {platform.var / 'log'})"]
 
 
 def order_events(var) -> list[tuple[str, str, str]]:
@@ -316,6 +347,9 @@ def test_a_town_day_survives_killed_services_and_a_broker_restart_with_every_inv
         "|---|---|---|",
         *(f"| {name} | {'yes' if held else 'NO'} | {detail} |" for name, held, detail in rows),
     ]
+    if problems:  # which queue had no consumer or kept messages: tells a stalled consumer from a slow one
+        report += ["", "broker queues at the end (name, consumers, ready, unacked):", *broker_queues(platform.amqp_uri)]
+        report += ["", "queue consumers as each service sees them (kill -USR1):", *consumer_states(platform)]
     text = "\n".join(report)
     if os.environ.get("CHAOS_REPORT"):
         with open(os.environ["CHAOS_REPORT"], "w") as out:

@@ -1,0 +1,55 @@
+"""``kill -USR1 <pid>`` on a service writes every green thread's stack and each queue consumer's state to its
+log (stderr): what a stalled consumer is waiting for, without a debugger on the operator's machine."""
+
+from __future__ import annotations
+
+import gc
+import signal
+import sys
+import time
+import traceback
+
+import greenlet
+
+
+def dump(out=None) -> str:
+    lines = [f"=== diagnostics at {time.strftime('%Y-%m-%dT%H:%M:%S')} ==="]
+    from nameko.messaging import QueueConsumer
+
+    for obj in gc.get_objects():
+        if isinstance(obj, QueueConsumer) and getattr(obj, "container", None) is not None:
+            lines.append(_consumer_state(obj))
+    for obj in gc.get_objects():
+        if isinstance(obj, greenlet.greenlet) and obj.gr_frame is not None:
+            lines.append(f"--- greenlet {obj!r}")
+            lines.extend(line.rstrip() for line in traceback.format_stack(obj.gr_frame))
+    text = "\n".join(lines) + "\n"
+    (out or sys.stderr).write(text)
+    (out or sys.stderr).flush()
+    return text
+
+
+def _consumer_state(consumer) -> str:
+    alive_at = getattr(consumer, "_alive_at", None)
+    since = f"{time.monotonic() - alive_at:.1f} s ago" if alive_at else "never"
+    kombu_consumers = []
+    for kombu_consumer in list(getattr(consumer, "_consumers", {}).values()):
+        channel = kombu_consumer.channel
+        amqp_connection = getattr(channel, "connection", None)
+        tags = list(getattr(kombu_consumer, "_active_tags", {}).values())
+        kombu_consumers.append(
+            f"{[q.name for q in kombu_consumer.queues]} tags {tags} "
+            f"channel open {getattr(channel, 'is_open', '?')} "
+            f"connected {getattr(amqp_connection, 'connected', '?')} "
+            f"last heartbeat received {getattr(amqp_connection, 'last_heartbeat_received', '?')}"
+        )
+    return (
+        f"--- {type(consumer).__name__} of {consumer.container.service_name}: last sign of life {since}, "
+        f"should_stop {consumer.should_stop}, worker threads {len(consumer.container._worker_threads)}, "
+        f"consumers: {'; '.join(kombu_consumers) or 'none'}"
+    )
+
+
+def install() -> None:
+    if hasattr(signal, "SIGUSR1"):
+        signal.signal(signal.SIGUSR1, lambda signum, frame: dump())
