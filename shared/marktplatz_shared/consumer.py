@@ -33,6 +33,7 @@ import uuid
 from datetime import UTC, datetime
 from functools import partial
 
+from amqp.exceptions import RecoverableConnectionError
 from kombu import Queue, binding
 from nameko.amqp.publish import Publisher
 from nameko.events import SERVICE_POOL, EventHandler
@@ -83,10 +84,38 @@ def _with_sign_of_life(callback):
     return noting_life
 
 
+class ConsumersOnDeadConnection(RecoverableConnectionError):
+    """The connection this loop's consumers live on is gone although the loop still drains one."""
+
+
+def _failing_when_consumers_are_orphaned(on_iteration):
+    """After a RabbitMQ restart a worker's ack can hit the broken socket before the consume loop does: py-amqp
+    then marks the connection not connected, the error is tolerated (the broker redelivers), and kombu's next
+    ``drain_events`` quietly opens a new connection, one without this loop's consumers. The loop turns on,
+    receiving nothing, while its queues fill (seen in the chaos test). Raising a connection error here makes
+    kombu's loop do what it does on any lost connection: reconnect and set the consumers up again."""
+
+    @functools.wraps(on_iteration)
+    def checking_consumers(self):
+        for kombu_consumer in list(self._consumers.values()):
+            connection = getattr(kombu_consumer.channel, "connection", None)
+            if connection is None or not connection.connected:
+                log.warning(
+                    "%s of %s: its consumers' connection is gone; reconnecting",
+                    type(self).__name__,
+                    self.container.service_name,
+                )
+                raise ConsumersOnDeadConnection("consumers' connection lost")
+        return on_iteration(self)
+
+    return checking_consumers
+
+
 def _start_with_watchdog(start):
-    """After a RabbitMQ restart a consumer loop was seen, now and then, to stop for good without an error: no
-    "connection lost", no reconnect, its queues filling while RPC in the same process answered (cause not
-    found). The watchdog gives each queue consumer's loop a new start when it has shown no sign of life for
+    """A last line of defence: a consume loop that stops turning (no iteration, no connect retry) for
+    CONSUMER_STALL_SECONDS is started again. (The stall seen after RabbitMQ restarts turned out to be a loop
+    that kept turning on a connection without its consumers: see _failing_when_consumers_are_orphaned.) The
+    watchdog gives each queue consumer's loop a new start when it has shown no sign of life for
     CONSUMER_STALL_SECONDS: a fresh connection and consumers; what the old one held unacknowledged is
     redelivered by the broker and handled once (every consumer is idempotent)."""
 
@@ -131,6 +160,7 @@ diagnostics.install()
 
 if not getattr(QueueConsumer.start, "__wrapped__", None):
     QueueConsumer.start = _start_with_watchdog(QueueConsumer.start)
+    QueueConsumer.on_iteration = _failing_when_consumers_are_orphaned(QueueConsumer.on_iteration)
     for _name in ("on_iteration", "on_connection_error", "on_consume_ready"):
         setattr(QueueConsumer, _name, _with_sign_of_life(getattr(QueueConsumer, _name)))
 

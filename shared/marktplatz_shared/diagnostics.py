@@ -17,10 +17,13 @@ def dump(out=None) -> str:
     from nameko.messaging import QueueConsumer
 
     for obj in gc.get_objects():
-        if isinstance(obj, QueueConsumer) and getattr(obj, "container", None) is not None:
+        # type(), not isinstance(): gc also holds dead weak proxies and lazy modules that attribute access wakes
+        if not issubclass(type(obj), QueueConsumer) or getattr(obj, "container", None) is None:
+            continue
+        if getattr(obj, "_gt", None) is not None and not obj._gt.dead:  # not a stopped container's
             lines.append(_consumer_state(obj))
     for obj in gc.get_objects():
-        if isinstance(obj, greenlet.greenlet) and obj.gr_frame is not None:
+        if issubclass(type(obj), greenlet.greenlet) and obj.gr_frame is not None:
             lines.append(f"--- greenlet {obj!r}")
             lines.extend(line.rstrip() for line in traceback.format_stack(obj.gr_frame))
     text = "\n".join(lines) + "\n"

@@ -1,7 +1,9 @@
 """Reliable event handling against the real broker: retries, dead letters, duplicates, malformed input."""
 
 import json
+import socket
 import subprocess
+import time
 import uuid
 
 from kombu import Connection, Producer, Queue
@@ -217,6 +219,26 @@ def test_a_consumer_loop_that_stops_without_an_error_is_started_again_and_nothin
     publish_event(amqp_uri, during)
     wait_for(lambda: effect_counts(consumer_db).get(during) == 1, timeout=20, message="handled after the restart")
     assert reliable.CONSUMER_RESTARTS.labels("probe")._value.get() > restarts
+
+
+def test_a_consumer_whose_connection_broke_under_an_ack_consumes_again_on_a_new_one(consumer, consumer_db, amqp_uri):
+    """Seen after RabbitMQ restarts: a worker's ack hit the broken socket first (py-amqp then marks the
+    connection not connected and the error is tolerated), and kombu's drain silently opened a new connection
+    without the consumers: the loop turned on, the queue filled. The loop must notice and set up again."""
+    queue_consumer = next(e for e in consumer.extensions if type(e).__name__ == "ReliableQueueConsumer")
+    first = sku("before")
+    publish_event(amqp_uri, first)
+    wait_for(lambda: effect_counts(consumer_db).get(first) == 1, message="handled before the break")
+    kombu_consumer = next(iter(queue_consumer._consumers.values()))
+    broken = kombu_consumer.channel.connection
+    broken._transport.connected = False  # what py-amqp's transport does when a write fails with EPIPE
+    time.sleep(2.5)  # the loop drains with a 1 s timeout: it turns past the break at least once
+    if broken._transport.sock is not None:  # and the broker sees the old connection go, as after its restart
+        broken._transport.sock.shutdown(socket.SHUT_RDWR)
+    after = sku("after")
+    publish_event(amqp_uri, after)
+    wait_for(lambda: effect_counts(consumer_db).get(after) == 1, timeout=20, message="handled after the break")
+    assert next(iter(queue_consumer._consumers.values())).channel.connection is not broken
 
 
 def test_the_diagnostics_dump_shows_each_queue_consumer_and_the_stacks(consumer, amqp_uri):
