@@ -56,7 +56,7 @@ PY
 }
 
 # A service that runs but does not answer within 15 s is restarted once, as a supervisor (or Kubernetes) would: seen after
-# a RabbitMQ restart, rarely, when a service's consumers stop taking messages (an open bug, see README).
+# a RabbitMQ restart, rarely, when a service's consumers stopped taking messages (fixed 2026-12-04, see README).
 wait_healthy_or_restart() {
   local out svc
   if out=$(wait_healthy 15 "$@"); then echo "$out"; return 0; fi
