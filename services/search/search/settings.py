@@ -22,5 +22,7 @@ class SearchSettings(ServiceSettings):
     SEARCH_COMMIT_INTERVAL = fields.Float(load_default=1.0, validate=Range(min=0.01, max=60))
     SEARCH_COMMIT_MAX_CHANGES = fields.Integer(load_default=500, validate=Range(min=1))
     SEARCH_QUERY_LOG_FLUSH_INTERVAL = fields.Float(load_default=1.0, validate=Range(min=0.01, max=60))
+    # memory a rebuild of the embedded index may use before it writes a segment (fewer segments: faster search)
+    SEARCH_REBUILD_MEMORY_MB = fields.Integer(load_default=600, validate=Range(min=50, max=4000))
     # how often an index started afresh (a release changed its fields) tries its rebuild from the catalog
     SEARCH_REBUILD_CHECK_SECONDS = fields.Float(load_default=30.0, validate=Range(min=0.05, max=3600))

@@ -99,3 +99,43 @@ def test_a_few_shops_filter_inside_each_variant_finds_and_scores_as_the_filter_o
         assert len(inside) >= 4
     finally:
         backend.close()
+
+
+def _rows(n: int):
+    words = ["Regenjacke", "Fahrradhelm", "Kaffeebecher", "Holzspielzeug", "Wanderschuh", "Leselampe"]
+    for i in range(n):
+        yield {
+            "vendor_id": f"v{i % 50}",
+            "sku": f"S{i}",
+            "title": f"{words[i % 6]} Modell {i} Farbe {i % 17}",
+            "description": f"{words[(i * 7) % 6]} aus Material {i % 101} für jeden Tag, Nummer {i}",
+            "brand": f"Marke{i % 13}",
+            "category": "Mode > Damen > Jacken",
+            "price": f"{1 + i % 300}.99",
+            "attributes": {"farbe": f"farbe{i % 11}"},
+            "available": i % 4,
+        }
+
+
+def test_a_rebuild_with_more_memory_leaves_fewer_segments(tmp_path):
+    """A rebuild writes a segment whenever its memory budget fills; fewer segments answer faster."""
+    segments = {}
+    for budget in (15_000_000, 600_000_000):
+        backend = TantivyBackend(str(tmp_path / str(budget)), rebuild_heap=budget)
+        bulk_load(backend, _rows(25_000), datetime.now(UTC))
+        backend.close()
+        reopened = TantivyBackend(str(tmp_path / str(budget)))
+        segments[budget] = reopened.stats()["segments"]
+        assert reopened.stats()["documents"] == 25_000
+        reopened.close()
+    assert segments[600_000_000] == 1 < segments[15_000_000], segments
+
+
+def test_the_service_s_rebuild_memory_setting_reaches_the_embedded_index(tmp_path):
+    from search.engine import make_backend
+
+    backend = make_backend(
+        {"SEARCH_BACKEND": "tantivy", "SEARCH_INDEX_PATH": str(tmp_path / "i"), "SEARCH_REBUILD_MEMORY_MB": 123}
+    )
+    assert backend.rebuild_heap == 123_000_000
+    backend.close()

@@ -43,7 +43,11 @@ from ..ports import BackendResult
 log = logging.getLogger(__name__)
 
 CURRENT = "current"
-WRITER_HEAP = 200_000_000
+WRITER_HEAP = 200_000_000  # the live index: commits about every second, its segments stay small
+#: a rebuild's writer: tantivy writes a segment each time a writer thread's share of this fills, and a settled
+#: index of fewer segments answers faster (1M products: 200 MB left 8 segments, p50 2.67 / p99 13.4 ms; 600 MB
+#: left 2, p50 2.26 / p99 10.0 ms). Memory grows only as far as the catalog needs (about 500 MB for 1M products).
+REBUILD_WRITER_HEAP = 600_000_000
 FACET_CATEGORY_SIZE = 500
 FEW_VENDORS = 16
 _COUNT = {"n": {"value_count": {"field": "stock_version"}}}  # every document has a stock version
@@ -141,11 +145,11 @@ def to_tantivy(doc: ProductDoc) -> tantivy.Document:
 
 
 class _Generation:
-    def __init__(self, path: str, schema: tantivy.Schema, threads: int):
+    def __init__(self, path: str, schema: tantivy.Schema, threads: int, heap: int = WRITER_HEAP):
         os.makedirs(path, exist_ok=True)
         self.path = path
         self.index = tantivy.Index(schema, path=path, reuse=True)
-        self.writer = self.index.writer(WRITER_HEAP, threads)
+        self.writer = self.index.writer(heap, threads)
         self.index.reload()
         self.searcher = self.index.searcher()
 
@@ -167,8 +171,15 @@ class _Generation:
 class TantivyBackend:
     name = "tantivy"
 
-    def __init__(self, root: str, writer_threads: int = 1, side_thread: SideThread | None = None):
+    def __init__(
+        self,
+        root: str,
+        writer_threads: int = 1,
+        side_thread: SideThread | None = None,
+        rebuild_heap: int = REBUILD_WRITER_HEAP,
+    ):
         self.root = os.path.abspath(root)
+        self.rebuild_heap = rebuild_heap
         self._side = side_thread or SideThread()
         self.schema = build_schema()
         self.writer_threads = writer_threads
@@ -213,7 +224,8 @@ class TantivyBackend:
 
     def start_rebuild(self) -> TantivyBuilder:
         name = self._next_generation_name()
-        return TantivyBuilder(self, name, _Generation(os.path.join(self.root, name), self.schema, self.writer_threads))
+        gen = _Generation(os.path.join(self.root, name), self.schema, self.writer_threads, self.rebuild_heap)
+        return TantivyBuilder(self, name, gen)
 
     def _switch_to(self, name: str, gen: _Generation) -> None:
         old = self.gen
