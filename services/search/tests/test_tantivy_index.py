@@ -101,6 +101,35 @@ def test_a_few_shops_filter_inside_each_variant_finds_and_scores_as_the_filter_o
         backend.close()
 
 
+def test_an_in_stock_filter_ranks_and_scores_as_the_in_stock_factor_would(tmp_path):
+    """With every match on the shelf the in-stock factor is the same for all: it is applied to the page, not
+    weighed per match; the hits and their scores must be those of the weighed search."""
+    from search.adapters.tantivy_backend import STOCK_WEIGHT_FIELD
+    from search.domain.query import build_text_plan
+
+    rows = list(_rows(600))
+    backend = TantivyBackend(str(tmp_path))
+    try:
+        bulk_load(backend, rows, datetime.now(UTC))
+        groups, minimum, _gtin, phrase = build_text_plan("regenjacke farbe", backend)
+        plan = SearchPlan(groups=groups, minimum_match=minimum, phrase=phrase, filters=Filters(in_stock=True), limit=30)
+        got = [(d.id, score) for d, score in backend.execute(plan).hits]
+        searcher = backend.gen.searcher
+        weighed = searcher.search(backend.build_query(plan), limit=30, weight_by_field=STOCK_WEIGHT_FIELD)
+        want = [(_load_doc(searcher, address).id, score) for score, address in weighed.hits]
+        assert [i for i, _s in got] == [i for i, _s in want] and len(got) == 30
+        assert all(abs(a - b) <= 1e-5 * b for (_i, a), (_j, b) in zip(got, want, strict=True))
+        assert all(d.available > 0 for d, _s in backend.execute(plan).hits)
+    finally:
+        backend.close()
+
+
+def _load_doc(searcher, address):
+    from search.adapters.tantivy_backend import _load
+
+    return _load(searcher.doc(address))
+
+
 def _rows(n: int):
     words = ["Regenjacke", "Fahrradhelm", "Kaffeebecher", "Holzspielzeug", "Wanderschuh", "Leselampe"]
     for i in range(n):

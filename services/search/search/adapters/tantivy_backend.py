@@ -383,13 +383,18 @@ class TantivyBackend:
     def _top_hits(self, searcher, plan: SearchPlan, facets: _Pending | None) -> BackendResult:
         query = self.build_query(plan)
         count = facets is None  # the facets count every match anyway: in stock and not add up to the total
+        factor = 1.0
         if plan.sort in ("price_asc", "price_desc"):
             order = tantivy.Order.Asc if plan.sort == "price_asc" else tantivy.Order.Desc
             result = searcher.search(query, plan.limit, count, "price", plan.offset, order)
         else:
-            weight = STOCK_WEIGHT_FIELD if plan.in_stock_first else None  # in stock first, as a factor
+            # in stock first, as a factor; when every match is in stock the factor is the same for all, and it is
+            # applied to the page instead (weighing every match costs tantivy its pruning: 2x on a frequent word)
+            weight = STOCK_WEIGHT_FIELD if plan.in_stock_first else None
+            if weight and plan.filters.in_stock:
+                weight, factor = None, ranking.IN_STOCK_FACTOR
             result = searcher.search(query, limit=plan.limit, count=count, offset=plan.offset, weight_by_field=weight)
-        hits = [(_load(searcher.doc(address)), float(key)) for key, address in result.hits]
+        hits = [(_load(searcher.doc(address)), float(key) * factor) for key, address in result.hits]
         if facets is None:
             return BackendResult(total=result.count, hits=hits)
         counted = facets.result()
