@@ -9,6 +9,7 @@ import pytest
 from fixtures import CENTRE, product, products, vendors
 
 from marktplatz_shared.errors import InvalidInput
+from search.domain import ranking
 from search.domain.vendors import Vendor
 from search.indexing import IndexingPipeline
 from search.querying import search, suggest
@@ -342,3 +343,24 @@ def test_a_rebuild_switches_in_a_new_index_while_searches_keep_answering(town):
     assert set(town.ids(q="jacke")) == {"J1", "J2", "J9"}
     assert town.ids(q="kaffeemühle") == [], "products missing from the stream are gone"
     assert town.ids(q="jacke", in_stock=True, sort="price_asc")[:1] == ["J2"], "a change made meanwhile is kept"
+
+
+def test_among_equal_offers_nearer_shops_rank_first_by_their_distance_ring(town):
+    """Ranking rings (ranking.DISTANCE_RINGS): within 1, 3 and 10 km an offer gains 0.6, 0.4 and 0.2."""
+    import math
+
+    lat0, lon0 = CENTRE
+    kms = {"d05": 0.5, "d2": 2.0, "d6": 6.0, "d20": 20.0}
+    for short, km in kms.items():
+        lat = lat0 + km / 111.2
+        town.vendors.put(Vendor.from_data({"vendor_id": town.v(short), "name": short, "lat": lat, "lon": lon0}))
+        assert math.isclose(town.vendors.get(town.v(short)).distance_km(lat0, lon0), km, rel_tol=0.01)
+    for short in ["d20", "d6", "d2", "d05"]:  # written farthest first: the order is not the writing order
+        town.pipeline.product_upserted(product(town.v(short), "KOMPASS", "Kompass", "Sport", "19.90"), T0)
+    town.pipeline.flush()
+    hits = town.search(q="kompass", lat=lat0, lon=lon0)["hits"]
+    assert [h["vendor_id"] for h in hits] == [town.v(s) for s in ["d05", "d2", "d6", "d20"]]
+    scores = [h["score"] for h in hits]
+    gaps = [round(a - b, 3) for a, b in zip(scores, scores[1:], strict=False)]
+    step = round(0.2 * ranking.IN_STOCK_FACTOR, 3)  # the in-stock factor scales the whole score, boosts included
+    assert gaps == [step, step, step]  # 0.6, 0.4, 0.2, 0: the rings' boosts on the same text score
