@@ -54,5 +54,14 @@ def _consumer_state(consumer) -> str:
 
 
 def install() -> None:
-    if hasattr(signal, "SIGUSR1"):
-        signal.signal(signal.SIGUSR1, lambda signum, frame: dump())
+    """Take SIGUSR1 unless something else handles it already (gunicorn reopens its logs on it)."""
+    if not hasattr(signal, "SIGUSR1") or signal.getsignal(signal.SIGUSR1) not in (signal.SIG_DFL, None):
+        return
+    try:
+        signal.signal(signal.SIGUSR1, _on_signal)
+    except ValueError:  # not the main thread: only the main thread may set handlers
+        pass
+
+
+def _on_signal(signum, frame) -> None:
+    dump()
