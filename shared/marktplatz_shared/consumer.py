@@ -112,12 +112,10 @@ def _failing_when_consumers_are_orphaned(on_iteration):
 
 
 def _start_with_watchdog(start):
-    """A last line of defence: a consume loop that stops turning (no iteration, no connect retry) for
-    CONSUMER_STALL_SECONDS is started again. (The stall seen after RabbitMQ restarts turned out to be a loop
-    that kept turning on a connection without its consumers: see _failing_when_consumers_are_orphaned.) The
-    watchdog gives each queue consumer's loop a new start when it has shown no sign of life for
-    CONSUMER_STALL_SECONDS: a fresh connection and consumers; what the old one held unacknowledged is
-    redelivered by the broker and handled once (every consumer is idempotent)."""
+    """A last line of defence: a consume loop that shows no sign of life (no iteration, no connect retry) for
+    CONSUMER_STALL_SECONDS gets a new start, with a fresh connection and consumers; what the old one held
+    unacknowledged is redelivered by the broker and handled once (every consumer is idempotent). (The stall
+    seen after RabbitMQ restarts was a loop that kept turning: see _failing_when_consumers_are_orphaned.)"""
 
     @functools.wraps(start)
     def start_and_watch(self):

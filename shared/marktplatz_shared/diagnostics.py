@@ -27,8 +27,9 @@ def dump(out=None) -> str:
             lines.append(f"--- greenlet {obj!r}")
             lines.extend(line.rstrip() for line in traceback.format_stack(obj.gr_frame))
     text = "\n".join(lines) + "\n"
-    (out or sys.stderr).write(text)
-    (out or sys.stderr).flush()
+    out = out or sys.stderr
+    out.write(text)
+    out.flush()
     return text
 
 

@@ -56,7 +56,7 @@ def make_backend(settings: dict[str, Any]) -> SearchBackend:
     from .adapters.tantivy_backend import SideThread, TantivyBackend
 
     path = settings.get("SEARCH_INDEX_PATH") or os.path.join(os.environ.get("MARKTPLATZ_VAR", "var"), "search-index")
-    rebuild_heap = int(settings.get("SEARCH_REBUILD_MEMORY_MB", 600)) * 1_000_000
+    rebuild_heap = settings["SEARCH_REBUILD_MEMORY_MB"] * 1_000_000
     return TantivyBackend(path, side_thread=_real_side_thread(SideThread), rebuild_heap=rebuild_heap)
 
 

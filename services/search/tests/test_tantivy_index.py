@@ -104,7 +104,7 @@ def test_a_few_shops_filter_inside_each_variant_finds_and_scores_as_the_filter_o
 def test_an_in_stock_filter_ranks_and_scores_as_the_in_stock_factor_would(tmp_path):
     """With every match on the shelf the in-stock factor is the same for all: it is applied to the page, not
     weighed per match; the hits and their scores must be those of the weighed search."""
-    from search.adapters.tantivy_backend import STOCK_WEIGHT_FIELD
+    from search.adapters.tantivy_backend import STOCK_WEIGHT_FIELD, _load
     from search.domain.query import build_text_plan
 
     rows = list(_rows(600))
@@ -116,18 +116,11 @@ def test_an_in_stock_filter_ranks_and_scores_as_the_in_stock_factor_would(tmp_pa
         got = [(d.id, score) for d, score in backend.execute(plan).hits]
         searcher = backend.gen.searcher
         weighed = searcher.search(backend.build_query(plan), limit=30, weight_by_field=STOCK_WEIGHT_FIELD)
-        want = [(_load_doc(searcher, address).id, score) for score, address in weighed.hits]
+        want = [(_load(searcher.doc(address)).id, score) for score, address in weighed.hits]
         assert [i for i, _s in got] == [i for i, _s in want] and len(got) == 30
         assert all(abs(a - b) <= 1e-5 * b for (_i, a), (_j, b) in zip(got, want, strict=True))
-        assert all(d.available > 0 for d, _s in backend.execute(plan).hits)
     finally:
         backend.close()
-
-
-def _load_doc(searcher, address):
-    from search.adapters.tantivy_backend import _load
-
-    return _load(searcher.doc(address))
 
 
 def _rows(n: int):
@@ -160,11 +153,19 @@ def test_a_rebuild_with_more_memory_leaves_fewer_segments(tmp_path):
     assert segments[600_000_000] == 1 < segments[15_000_000], segments
 
 
-def test_the_service_s_rebuild_memory_setting_reaches_the_embedded_index(tmp_path):
-    from search.engine import make_backend
+def test_the_service_s_rebuild_memory_setting_reaches_the_embedded_index_and_a_bad_one_is_refused(tmp_path):
+    import pytest
 
-    backend = make_backend(
-        {"SEARCH_BACKEND": "tantivy", "SEARCH_INDEX_PATH": str(tmp_path / "i"), "SEARCH_REBUILD_MEMORY_MB": 123}
-    )
+    from marktplatz_shared.config import ConfigError
+    from search.engine import make_backend
+    from search.settings import SearchSettings
+
+    config = {"SEARCH_INDEX_PATH": str(tmp_path / "i"), "SEARCH_REBUILD_MEMORY_MB": 123}
+    backend = make_backend(SearchSettings.from_config(config))
     assert backend.rebuild_heap == 123_000_000
     backend.close()
+    default = make_backend(SearchSettings.from_config({"SEARCH_INDEX_PATH": str(tmp_path / "j")}))
+    assert default.rebuild_heap == 600_000_000
+    default.close()
+    with pytest.raises(ConfigError, match="SEARCH_REBUILD_MEMORY_MB"):
+        SearchSettings.from_config({**config, "SEARCH_REBUILD_MEMORY_MB": 10})
