@@ -169,3 +169,42 @@ def test_the_service_s_rebuild_memory_setting_reaches_the_embedded_index_and_a_b
     default.close()
     with pytest.raises(ConfigError, match="SEARCH_REBUILD_MEMORY_MB"):
         SearchSettings.from_config({**config, "SEARCH_REBUILD_MEMORY_MB": 10})
+
+
+def test_distance_rings_of_few_shops_searched_alone_give_the_pages_of_one_wrapped_query(tmp_path):
+    """A ring of few shops is searched on its own and merged in (cheaper than wrapping every match in its
+    clause); every page, its order among equal scores included, must be that of the one query with every ring."""
+    from search.adapters.tantivy_backend import STOCK_WEIGHT_FIELD, _load
+    from search.domain.query import build_text_plan
+
+    rows = list(_rows(600))
+    backend = TantivyBackend(str(tmp_path))
+    try:
+        bulk_load(backend, rows, datetime.now(UTC))
+        rings = ((frozenset({"v1"}), 0.6), (frozenset(f"v{i}" for i in range(2, 8)), 0.4))
+        rings += ((frozenset(f"v{i}" for i in range(8, 30)), 0.2),)  # more than a few shops: wrapped
+        allowed = frozenset(f"v{i}" for i in range(0, 50) if i != 3)  # a ring's shop filtered out
+        searcher = backend.gen.searcher
+        for text in ("regenjacke farbe", "kaffeebecher", "modell"):
+            groups, minimum, _gtin, phrase = build_text_plan(text, backend)
+            for page in range(4):
+                plan = SearchPlan(
+                    groups=groups,
+                    minimum_match=minimum,
+                    phrase=phrase,
+                    filters=Filters(vendor_ids=allowed),
+                    vendor_boosts=rings,
+                    offset=page * 20,
+                    limit=20,
+                )
+                got = [(d.id, score) for d, score in backend.execute(plan).hits]
+                one = searcher.search(
+                    backend.build_query(plan), 20, offset=page * 20, weight_by_field=STOCK_WEIGHT_FIELD
+                )
+                want = [(_load(searcher.doc(a)).id, score) for score, a in one.hits]
+                assert got == want and len(got) == 20, (text, page)
+                assert "v3" not in {i.split("/")[0] for i, _s in got}
+        near = SearchPlan(groups=groups, minimum_match=minimum, vendor_boosts=rings, limit=5)
+        assert {d.vendor_id for d, _s in backend.execute(near).hits} == {"v1"}  # "modell" is everywhere: v1 leads
+    finally:
+        backend.close()

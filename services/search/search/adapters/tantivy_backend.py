@@ -6,6 +6,7 @@ naming the live one. A rebuild fills the next generation and swaps the symlink w
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import queue
@@ -13,6 +14,7 @@ import shutil
 import threading
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
 from typing import Any
 
@@ -50,8 +52,10 @@ WRITER_HEAP = 200_000_000  # the live index: commits about every second, its seg
 REBUILD_WRITER_HEAP = 600_000_000
 FACET_CATEGORY_SIZE = 500
 FEW_VENDORS = 16
+VENDOR_QUERIES = 256  # shop sets whose queries are kept
 _COUNT = {"n": {"value_count": {"field": "stock_version"}}}  # every document has a stock version
 VOCABULARY_MAX_AGE = 10.0  # seconds
+_ALL = Query.all_query()
 
 
 def build_schema() -> tantivy.Schema:
@@ -185,6 +189,9 @@ class TantivyBackend:
         self.writer_threads = writer_threads
         self._swap_lock = threading.Lock()
         self._vocabulary = _Vocabulary()
+        #: the query for a set of shops, built once per set: a shopper's position names the same shops query
+        #: after query, and a term set of 747 shops costs 0.3 ms to build from Python (1M products, 2,000 shops)
+        self._vendor_query = functools.lru_cache(maxsize=VENDOR_QUERIES)(lambda ids: _vendors(self.schema, ids))
         os.makedirs(self.root, exist_ok=True)
         current = os.path.join(self.root, CURRENT)
         if not os.path.islink(current):
@@ -297,7 +304,10 @@ class TantivyBackend:
         ids = plan.filters.vendor_ids
         if ids is None or len(ids) > FEW_VENDORS:
             return None
-        return Query.const_score_query(_vendors(self.schema, ids), 0.0)
+        return Query.const_score_query(self._vendors(ids), 0.0)
+
+    def _vendors(self, vendor_ids) -> Query:
+        return self._vendor_query(frozenset(vendor_ids))
 
     def _filter(self, query: Query) -> tuple[Occur, Query]:
         return Occur.Must, Query.const_score_query(query, 0.0)
@@ -308,7 +318,7 @@ class TantivyBackend:
         if f.category:
             clauses.append(self._filter(Query.term_query(schema, "category_path", f.category)))
         if f.vendor_ids is not None:
-            clauses.append(self._filter(_vendors(schema, f.vendor_ids)))
+            clauses.append(self._filter(self._vendors(f.vendor_ids)))
         priced = f.price_min is not None or f.price_max is not None
         if f.in_stock and priced:
             clauses.append(self._filter(_in_stock_priced(schema, f.price_min, f.price_max)))
@@ -361,7 +371,7 @@ class TantivyBackend:
         # the query on its own: seeking one shop set per match costs less than seeking a union of three (1M
         # products, within 30 km: top hits 3.96 -> 3.64 ms, the same hits and scores)
         clauses.extend(
-            Query.const_score_query(_vendors(schema, vendor_ids), boost)
+            Query.const_score_query(self._vendors(vendor_ids), boost)
             for vendor_ids, boost in plan.vendor_boosts
             if vendor_ids
         )
@@ -382,24 +392,53 @@ class TantivyBackend:
             raise
 
     def _top_hits(self, searcher, plan: SearchPlan, facets: _Pending | None) -> BackendResult:
-        query = self.build_query(plan)
         count = facets is None  # the facets count every match anyway: in stock and not add up to the total
         factor = 1.0
         if plan.sort in ("price_asc", "price_desc"):
             order = tantivy.Order.Asc if plan.sort == "price_asc" else tantivy.Order.Desc
-            result = searcher.search(query, plan.limit, count, "price", plan.offset, order)
+            result = searcher.search(self.build_query(plan), plan.limit, count, "price", plan.offset, order)
+            found, total = result.hits, result.count
         else:
             # in stock first, as a factor; when every match is in stock the factor is the same for all, and it is
             # applied to the page instead (weighing every match costs tantivy its pruning: 2x on a frequent word)
             weight = STOCK_WEIGHT_FIELD if plan.in_stock_first else None
             if weight and plan.filters.in_stock:
                 weight, factor = None, ranking.IN_STOCK_FACTOR
-            result = searcher.search(query, limit=plan.limit, count=count, offset=plan.offset, weight_by_field=weight)
-        hits = [(_load(searcher.doc(address)), float(key) * factor) for key, address in result.hits]
+            found, total = self._ranked(searcher, plan, count, weight)
+        hits = [(_load(searcher.doc(address)), float(key) * factor) for key, address in found]
         if facets is None:
-            return BackendResult(total=result.count, hits=hits)
+            return BackendResult(total=total, hits=hits)
         counted = facets.result()
         return BackendResult(total=sum(counted["in_stock"].values()), hits=hits, facets=counted)
+
+    def _ranked(self, searcher, plan: SearchPlan, count: bool, weight: str | None) -> tuple[list, int | None]:
+        """The page by relevance; a distance ring of few shops is searched on its own and merged in.
+
+        Wrapping the query in a ring's clause costs a seek into the ring's shops for every match (1M products,
+        "abus" within 30 km, 71k matches: 0.45 ms for a ring of one shop); the same query restricted to the
+        ring's few shops, its boost added to every hit, costs 0.05 ms. A hit's best score is the one it is
+        ranked by: the boost is positive and a shop is in one ring at most, so the merged page is the page.
+        """
+        allowed = plan.filters.vendor_ids
+        alone, wrapped = [], []
+        for ids, boost in plan.vendor_boosts:
+            shops = ids if allowed is None else ids & allowed
+            if shops:
+                (alone if len(shops) <= FEW_VENDORS and plan.gtin is None else wrapped).append((shops, boost))
+        query = self.build_query(replace(plan, vendor_boosts=tuple(wrapped)))
+        if not alone:
+            result = searcher.search(query, plan.limit, count, offset=plan.offset, weight_by_field=weight)
+            return result.hits, result.count
+        window = plan.offset + plan.limit
+        result = searcher.search(query, window, count, weight_by_field=weight)
+        best = {(a.segment_ord, a.doc): (score, a) for score, a in result.hits}
+        for shops, boost in alone:
+            ring = self.build_query(replace(plan, vendor_boosts=(), filters=replace(plan.filters, vendor_ids=shops)))
+            boosted = Query.boolean_query([(Occur.Must, ring), (Occur.Must, Query.const_score_query(_ALL, boost))])
+            for score, a in searcher.search(boosted, window, False, weight_by_field=weight).hits:
+                best[(a.segment_ord, a.doc)] = (score, a)  # the same offer plus the ring's boost
+        ranked = sorted(best.items(), key=lambda item: (-item[1][0], item[0]))  # ties: index order, as tantivy
+        return [hit for _key, hit in ranked[plan.offset : window]], result.count
 
     def _facets(self, searcher, query: Query, plan: SearchPlan) -> dict[str, Any]:
         aggs = {
