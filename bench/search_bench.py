@@ -155,10 +155,16 @@ def mixed_query(rng: random.Random) -> dict:
     elif kind == 2:
         q.update(category="Mode")
     elif kind == 3:
-        q.update(lat=50.5, lon=9.5, max_km=30)
+        q.update(_shopper(rng), max_km=30)
     elif kind == 4:
-        q.update(lat=50.5, lon=9.5, sort="distance", facets=False)
+        q.update(_shopper(rng), sort="distance", facets=False)
     return q
+
+
+def _shopper(rng: random.Random) -> dict:
+    """Where a shopper stands: anywhere within about 11 km of the middle of the region, a new place each time,
+    so that what a position costs (its distances, its shops' filter) is measured, not cached."""
+    return {"lat": 50.5 + rng.uniform(-0.1, 0.1), "lon": 9.5 + rng.uniform(-0.15, 0.15)}
 
 
 def kind_of(query: dict) -> str:
