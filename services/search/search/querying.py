@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -90,7 +92,7 @@ def _by_distance(
         total, facets = (lambda: overall.total), overall.facets
     else:
         total, facets = backend.start_count(plain), {}  # counted beside the walk below
-    nearest = [v for v, _d in vendors.by_distance(request.lat, request.lon, plan.filters.vendor_ids)]
+    nearest = (v for v, _d in vendors.nearest(request.lat, request.lon, plan.filters.vendor_ids))
     slices = _page_of_shops(plain, nearest, backend)
     whole = [vendor_id for vendor_id, skip, take, count in slices if skip == 0 and take == count]
     by_shop: dict[str, list[tuple[ProductDoc, float]]] = {v: [] for v in whole}
@@ -108,13 +110,12 @@ def _by_distance(
     return BackendResult(total=total(), hits=hits, facets=facets)
 
 
-def _page_of_shops(plan: SearchPlan, nearest: list[str], backend: SearchBackend) -> list[tuple[str, int, int, int]]:
+def _page_of_shops(plan: SearchPlan, nearest: Iterator[str], backend: SearchBackend) -> list[tuple[str, int, int, int]]:
     """(shop, matches to skip, matches to take, its matches) for the shops the page needs, nearest first."""
     slices: list[tuple[str, int, int, int]] = []
-    skip, need, start, size = plan.offset, plan.limit, 0, DISTANCE_GROUP
-    while need > 0 and start < len(nearest):
-        group = nearest[start : start + size]
-        start, size = start + size, size * 2
+    skip, need, size = plan.offset, plan.limit, DISTANCE_GROUP
+    while need > 0 and (group := list(itertools.islice(nearest, size))):
+        size *= 2
         counts = backend.vendor_counts(replace(plan, filters=replace(plan.filters, vendor_ids=frozenset(group))))
         for vendor_id in group:
             count = counts.get(vendor_id, 0)

@@ -10,6 +10,7 @@ import functools
 import math
 import threading
 from collections import OrderedDict
+from collections.abc import Iterator
 from datetime import datetime
 
 import numpy as np
@@ -19,6 +20,7 @@ from .domain.query import SearchRequest
 from .domain.vendors import EARTH_RADIUS_KM, Vendor
 
 POSITIONS_CACHED = 256
+NEAREST_BAND = 64  # shops sorted at first by a distance walk (then four times as many each time)
 
 
 class VendorDirectory:
@@ -97,9 +99,13 @@ class VendorDirectory:
         """Vendors grouped by distance ring, each ring with its ranking boost (nearest ring first)."""
         return self._position(lat, lon).rings
 
+    def nearest(self, lat: float, lon: float, among: frozenset[str] | None) -> Iterator[tuple[str, float]]:
+        """(shop, km) nearest first (shops as far in id order), sorted only as far as the caller reads."""
+        walk = self._position(lat, lon).nearest_first()
+        return walk if among is None else (p for p in walk if p[0] in among)
+
     def by_distance(self, lat: float, lon: float, among: frozenset[str] | None) -> list[tuple[str, float]]:
-        ordered = self._position(lat, lon).ordered
-        return ordered if among is None else [p for p in ordered if p[0] in among]
+        return list(self.nearest(lat, lon, among))
 
 
 class _Position:
@@ -125,11 +131,19 @@ class _Position:
     def km(self) -> dict[str, float]:
         return dict(zip(self._ids.tolist(), self._km.tolist(), strict=True))
 
-    @functools.cached_property
-    def ordered(self) -> list[tuple[str, float]]:
-        """(shop, km) nearest first; shops as far are in id order (a stable sort of the id-ordered columns)."""
-        order = np.argsort(self._km, kind="stable")
-        return list(zip(self._ids[order].tolist(), self._km[order].tolist(), strict=True))
+    def nearest_first(self) -> Iterator[tuple[str, float]]:
+        """(shop, km) nearest first; shops as far are in id order, as a stable sort of the id-ordered columns.
+
+        Sorted a band at a time (the nearest 64, then four times as many...): a distance sort's first page
+        usually reads a handful of shops, and sorting all 2,000 with their ids cost 0.5 ms a position.
+        """
+        km, done, band, below = self._km, 0, NEAREST_BAND, -math.inf
+        while done < len(km):
+            edge = np.partition(km, min(done + band, len(km)) - 1)[min(done + band, len(km)) - 1]
+            inside = np.flatnonzero((km > below) & (km <= edge))  # every shop as far as the edge: ties stay whole
+            inside = inside[np.argsort(km[inside], kind="stable")]
+            yield from zip(self._ids[inside].tolist(), km[inside].tolist(), strict=True)
+            done, below, band = done + len(inside), edge, band * 4
 
 
 def _distances(lat_rad: np.ndarray, lon_rad: np.ndarray, cos_lat: np.ndarray, lat: float, lon: float) -> np.ndarray:

@@ -52,3 +52,16 @@ def test_a_changed_shop_moves_its_distances_and_an_empty_directory_allows_nothin
     assert directory.allowed(near, datetime.now(UTC)) == {"s001", "s002"}
     assert VendorDirectory([]).allowed(near, datetime.now(UTC)) == frozenset()
     assert VendorDirectory([]).distance_rings(lat, lon) == ()
+
+
+def test_nearest_first_keeps_shops_as_far_together_across_its_sorting_bands():
+    rng = random.Random(11)
+    same_place = [Vendor(f"t{i:03d}", f"Passage {i}", 50.5, 9.5) for i in range(150)]  # the first band ends in them
+    scattered = [Vendor(f"u{i:03d}", "Laden", 50.4 + rng.random() * 0.2, 9.4 + rng.random() * 0.2) for i in range(400)]
+    directory = VendorDirectory(scattered + same_place)
+    lat, lon = 50.5001, 9.5001
+    km = {v.vendor_id: haversine_km(lat, lon, v.lat, v.lon) for v in scattered + same_place}
+    walked = list(directory.nearest(lat, lon, None))
+    assert [v for v, _d in walked] == sorted(km, key=lambda v: (km[v], v))
+    some = frozenset(rng.sample(sorted(km), 100))
+    assert list(directory.nearest(lat, lon, some)) == [p for p in walked if p[0] in some]
