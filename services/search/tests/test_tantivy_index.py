@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import tantivy
@@ -206,5 +207,83 @@ def test_distance_rings_of_few_shops_searched_alone_give_the_pages_of_one_wrappe
                 assert "v3" not in {i.split("/")[0] for i, _s in got}
         near = SearchPlan(groups=groups, minimum_match=minimum, vendor_boosts=rings, limit=5)
         assert {d.vendor_id for d, _s in backend.execute(near).hits} == {"v1"}  # "modell" is everywhere: v1 leads
+    finally:
+        backend.close()
+
+
+def test_a_wide_shop_filter_applied_after_the_ranking_gives_the_filtered_query_s_pages(tmp_path, monkeypatch):
+    """Many shops (a shopper's 30 km) are filtered after the ranking, from a column of the hits' shops; every
+    page, its total and its order among equal scores must be those of the query with the filter in it, also
+    when the first hits hold too few allowed shops, and when two shops share a key."""
+    from search.adapters import tantivy_backend
+    from search.adapters.tantivy_backend import STOCK_WEIGHT_FIELD, _load
+    from search.domain.query import build_text_plan
+
+    rows = list(_rows(900))
+    backend = TantivyBackend(str(tmp_path))
+    taken = []
+    keys = backend._vendor_keys
+    backend._vendor_keys = lambda ids: taken.append(len(ids)) or keys(ids)
+    try:
+        bulk_load(backend, rows, datetime.now(UTC))
+        searcher = backend.gen.searcher
+        rings = ((frozenset({"v1", "v44"}), 0.6), (frozenset(f"v{i}" for i in range(2, 30)), 0.2))
+
+        def pages(allowed, texts=("regenjacke farbe", "modell", "kaffeebecher"), deep=6, rings=rings):
+            for text in texts:
+                groups, minimum, _gtin, phrase = build_text_plan(text, backend)
+                for page in range(deep):
+                    plan = SearchPlan(
+                        groups=groups,
+                        minimum_match=minimum,
+                        phrase=phrase,
+                        filters=Filters(vendor_ids=allowed),
+                        vendor_boosts=rings,
+                        offset=page * 20,
+                        limit=20,
+                        facets=False,
+                    )
+                    result = backend.execute(plan)
+                    one = searcher.search(
+                        backend.build_query(plan), 20, True, offset=page * 20, weight_by_field=STOCK_WEIGHT_FIELD
+                    )
+                    want = [(_load(searcher.doc(a)).id, score) for score, a in one.hits]
+                    assert [(d.id, score) for d, score in result.hits] == want, (text, page)
+                    assert result.total == one.count, (text, page)
+                    assert {d.vendor_id for d, _s in result.hits} <= allowed
+
+        wide = frozenset(f"v{i}" for i in range(0, 50, 2))  # half the shops, v1's ring filtered out
+        pages(wide)
+        assert taken, "a filter of half the shops is applied after the ranking"
+        monkeypatch.setattr(tantivy_backend, "WIDE_FETCH_MAX", 25)  # too few allowed among the first hits
+        pages(frozenset(f"v{i}" for i in range(30, 50)), texts=("modell",))
+        monkeypatch.undo()
+        taken.clear()
+        monkeypatch.setattr(tantivy_backend, "WIDE_SHOP_SHARE", 0.5)
+        pages(frozenset(f"v{i}" for i in range(20)), texts=("modell",), deep=1)
+        assert not taken, "20 of 50 shops are below a share of 0.5: the filter goes first"
+    finally:
+        backend.close()
+
+
+def test_two_shops_sharing_a_key_are_never_mixed_up_by_a_wide_shop_filter(tmp_path, monkeypatch):
+    from search.adapters import tantivy_backend
+    from search.adapters.tantivy_backend import STOCK_WEIGHT_FIELD, _load
+    from search.domain.query import build_text_plan
+
+    real_key = tantivy_backend.vendor_key
+    monkeypatch.setattr(tantivy_backend, "vendor_key", lambda v: real_key("v4" if v == "v3" else v))
+    backend = TantivyBackend(str(tmp_path))
+    try:
+        bulk_load(backend, _rows(900), datetime.now(UTC))
+        searcher = backend.gen.searcher
+        allowed = frozenset(f"v{i}" for i in range(0, 50, 2))  # v4 in, v3 (with v4's key) out
+        groups, minimum, _gtin, phrase = build_text_plan("modell", backend)
+        for page in range(3):
+            plan = SearchPlan(groups=groups, minimum_match=minimum, filters=Filters(vendor_ids=allowed))
+            plan = replace(plan, offset=page * 20, facets=False)
+            query = backend.build_query(plan)
+            one = searcher.search(query, 20, True, offset=page * 20, weight_by_field=STOCK_WEIGHT_FIELD)
+            assert [d.id for d, _s in backend.execute(plan).hits] == [_load(searcher.doc(a)).id for _s, a in one.hits]
     finally:
         backend.close()
