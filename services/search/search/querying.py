@@ -175,7 +175,7 @@ def _facets(result: BackendResult, request: SearchRequest, vendors: VendorDirect
     return {
         "category": categories,
         "vendor": [
-            {"value": v, "name": (vendors.get(v).name if vendors.get(v) else None), "count": n}
+            {"value": v, "name": shop.name if (shop := vendors.get(v)) else None, "count": n}
             for v, n in sorted(raw["vendor"].items(), key=lambda kv: (-kv[1], kv[0]))
         ],
         "price": [{"from": lo, "to": hi, "count": n} for lo, hi, n in raw["price"]],

@@ -287,3 +287,19 @@ def test_two_shops_sharing_a_key_are_never_mixed_up_by_a_wide_shop_filter(tmp_pa
             assert [d.id for d, _s in backend.execute(plan).hits] == [_load(searcher.doc(a)).id for _s, a in one.hits]
     finally:
         backend.close()
+
+
+def test_a_stored_document_reads_back_equal_frozen_and_a_foreign_shape_is_refused():
+    import dataclasses
+
+    import pytest
+
+    doc = ProductDoc.from_event_data(products("p")[0], changed_at=12.5)
+    back = ProductDoc.from_json(doc.to_json())
+    assert back == doc and back.id == doc.id and back.attributes == doc.attributes
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        back.title = "anders"  # type: ignore[misc]
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        ProductDoc.from_json({**doc.to_json(), "colour": "rot"})
+    with pytest.raises(TypeError, match="missing"):
+        ProductDoc.from_json({k: v for k, v in doc.to_json().items() if k != "title"})
