@@ -303,3 +303,69 @@ def test_a_stored_document_reads_back_equal_frozen_and_a_foreign_shape_is_refuse
         ProductDoc.from_json({**doc.to_json(), "colour": "rot"})
     with pytest.raises(TypeError, match="missing"):
         ProductDoc.from_json({k: v for k, v in doc.to_json().items() if k != "title"})
+
+
+def test_words_matching_many_offers_ranked_and_bounded_give_the_weighed_pages(tmp_path, monkeypatch):
+    """Words matching many offers are ranked without the in-stock factor, the factor applied to the first hits
+    in tantivy's 32-bit arithmetic and checked against a bound; every page, score for score and in the order
+    of equal scores, must be tantivy's weighing every match, also where the bound sends the page back."""
+    from search.adapters import tantivy_backend
+    from search.adapters.tantivy_backend import STOCK_WEIGHT_FIELD, _load
+    from search.domain.query import build_text_plan
+
+    monkeypatch.setattr(tantivy_backend, "HEAVY_MATCHES", 1)
+    outcomes = []
+    bounded = tantivy_backend._bounded_page
+    monkeypatch.setattr(
+        tantivy_backend, "_bounded_page", lambda *a, **k: outcomes.append(page := bounded(*a, **k)) or page
+    )
+    backend = TantivyBackend(str(tmp_path))
+    try:
+        bulk_load(backend, _rows(900), datetime.now(UTC))
+        searcher = backend.gen.searcher
+        for fetch in (256, 40):  # 40: equal scores reach past the first hits, and the bound sends pages back
+            monkeypatch.setattr(tantivy_backend, "BOUNDED_FETCH", fetch)
+            for text in ("modell", "farbe", "material", "nummer", "regenjacke farbe", "kaffeebecher"):
+                groups, minimum, _gtin, phrase = build_text_plan(text, backend)
+                for page in range(5):
+                    plan = SearchPlan(groups=groups, minimum_match=minimum, phrase=phrase, offset=page * 20)
+                    plan = replace(plan, facets=False)
+                    result = backend.execute(plan)
+                    query = backend.build_query(plan)
+                    one = searcher.search(query, 20, True, offset=page * 20, weight_by_field=STOCK_WEIGHT_FIELD)
+                    want = [(_load(searcher.doc(a)).id, score) for score, a in one.hits]
+                    assert [(d.id, score) for d, score in result.hits] == want, (fetch, text, page)
+                    assert result.total == one.count
+        assert sum(o is not None for o in outcomes) >= 30, "the one-word pages came from the bounded ranking"
+    finally:
+        backend.close()
+
+
+def test_a_bounded_page_is_refused_where_an_offer_below_the_first_hits_could_still_reach_it():
+    from collections import namedtuple
+
+    import numpy as np
+
+    from search.adapters.tantivy_backend import STOCK_FACTOR_F32, STOCK_WEIGHT, _bounded_page
+
+    at = namedtuple("Address", "segment_ord doc")
+    factor = float(STOCK_FACTOR_F32)
+
+    def hits(*scores):
+        return [(float(np.float32(score)), at(0, i)) for i, score in enumerate(scores)]
+
+    on, off = STOCK_WEIGHT, 0.0
+    # the page's last (3.5 on the shelf: 3.675) weighs more than any offer below the last hit can (2.0 * 1.05)
+    assert _bounded_page(hits(4.0, 3.5, 3.0, 2.0), [off, on, on, off], 0, 2, complete=False) is not None
+    page = _bounded_page(hits(4.0, 3.9, 3.0, 2.0), [off, on, off, off], 0, 2, complete=False)
+    assert [(round(s, 4), a.doc) for s, a in page] == [(round(3.9 * factor, 4), 1), (4.0, 0)]
+    # the second of the page weighs 3.0, an offer below 2.9 on the shelf could weigh up to 3.045: refused
+    assert _bounded_page(hits(4.0, 3.0, 2.95, 2.9), [off, off, off, off], 0, 2, complete=False) is None
+    # every match is among the hits: nothing below, any page stands
+    assert len(_bounded_page(hits(4.0, 3.0, 2.95, 2.9), [off, off, off, off], 0, 2, complete=True)) == 2
+    # at the bound: all on the shelf at the last score -> index order holds; an offer off the shelf -> refused
+    tied = hits(2.0, 2.0, 2.0, 2.0)
+    assert [a.doc for _s, a in _bounded_page(tied, [on, off, on, on], 0, 2, complete=False)] == [0, 2]
+    bound = float(np.float32(np.float32(2.0) * STOCK_FACTOR_F32))
+    assert _bounded_page(hits(bound, 2.0, 2.0, 2.0), [off, on, on, on], 0, 2, complete=False) is None
+    assert _bounded_page([], [], 0, 20, complete=False) == []
