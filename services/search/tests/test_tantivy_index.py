@@ -140,6 +140,17 @@ def _rows(n: int):
         }
 
 
+def _as_one_query(backend: TantivyBackend, plan: SearchPlan) -> tuple[list[tuple[str, float]], int]:
+    """The page and total tantivy gives for the plan as one query, every match weighed: what each shortcut of
+    the backend (rings searched alone, a filter after the ranking, a bounded ranking) must equal."""
+    from search.adapters.tantivy_backend import STOCK_WEIGHT_FIELD, _load
+
+    searcher = backend.gen.searcher
+    query = backend.build_query(plan)
+    one = searcher.search(query, plan.limit, True, offset=plan.offset, weight_by_field=STOCK_WEIGHT_FIELD)
+    return [(_load(searcher.doc(a)).id, score) for score, a in one.hits], one.count
+
+
 def test_a_rebuild_with_more_memory_leaves_fewer_segments(tmp_path):
     """A rebuild writes a segment whenever its memory budget fills; fewer segments answer faster."""
     segments = {}
@@ -175,7 +186,6 @@ def test_the_service_s_rebuild_memory_setting_reaches_the_embedded_index_and_a_b
 def test_distance_rings_of_few_shops_searched_alone_give_the_pages_of_one_wrapped_query(tmp_path):
     """A ring of few shops is searched on its own and merged in (cheaper than wrapping every match in its
     clause); every page, its order among equal scores included, must be that of the one query with every ring."""
-    from search.adapters.tantivy_backend import STOCK_WEIGHT_FIELD, _load
     from search.domain.query import build_text_plan
 
     rows = list(_rows(600))
@@ -185,7 +195,6 @@ def test_distance_rings_of_few_shops_searched_alone_give_the_pages_of_one_wrappe
         rings = ((frozenset({"v1"}), 0.6), (frozenset(f"v{i}" for i in range(2, 8)), 0.4))
         rings += ((frozenset(f"v{i}" for i in range(8, 30)), 0.2),)  # more than a few shops: wrapped
         allowed = frozenset(f"v{i}" for i in range(0, 50) if i != 3)  # a ring's shop filtered out
-        searcher = backend.gen.searcher
         for text in ("regenjacke farbe", "kaffeebecher", "modell"):
             groups, minimum, _gtin, phrase = build_text_plan(text, backend)
             for page in range(4):
@@ -199,11 +208,7 @@ def test_distance_rings_of_few_shops_searched_alone_give_the_pages_of_one_wrappe
                     limit=20,
                 )
                 got = [(d.id, score) for d, score in backend.execute(plan).hits]
-                one = searcher.search(
-                    backend.build_query(plan), 20, offset=page * 20, weight_by_field=STOCK_WEIGHT_FIELD
-                )
-                want = [(_load(searcher.doc(a)).id, score) for score, a in one.hits]
-                assert got == want and len(got) == 20, (text, page)
+                assert got == _as_one_query(backend, plan)[0] and len(got) == 20, (text, page)
                 assert "v3" not in {i.split("/")[0] for i, _s in got}
         near = SearchPlan(groups=groups, minimum_match=minimum, vendor_boosts=rings, limit=5)
         assert {d.vendor_id for d, _s in backend.execute(near).hits} == {"v1"}  # "modell" is everywhere: v1 leads
@@ -216,7 +221,6 @@ def test_a_wide_shop_filter_applied_after_the_ranking_gives_the_filtered_query_s
     page, its total and its order among equal scores must be those of the query with the filter in it, also
     when the first hits hold too few allowed shops, and when two shops share a key."""
     from search.adapters import tantivy_backend
-    from search.adapters.tantivy_backend import STOCK_WEIGHT_FIELD, _load
     from search.domain.query import build_text_plan
 
     rows = list(_rows(900))
@@ -226,7 +230,6 @@ def test_a_wide_shop_filter_applied_after_the_ranking_gives_the_filtered_query_s
     backend._vendor_keys = lambda ids: taken.append(len(ids)) or keys(ids)
     try:
         bulk_load(backend, rows, datetime.now(UTC))
-        searcher = backend.gen.searcher
         rings = ((frozenset({"v1", "v44"}), 0.6), (frozenset(f"v{i}" for i in range(2, 30)), 0.2))
 
         def pages(allowed, texts=("regenjacke farbe", "modell", "kaffeebecher"), deep=6, rings=rings):
@@ -244,12 +247,9 @@ def test_a_wide_shop_filter_applied_after_the_ranking_gives_the_filtered_query_s
                         facets=False,
                     )
                     result = backend.execute(plan)
-                    one = searcher.search(
-                        backend.build_query(plan), 20, True, offset=page * 20, weight_by_field=STOCK_WEIGHT_FIELD
-                    )
-                    want = [(_load(searcher.doc(a)).id, score) for score, a in one.hits]
+                    want, total = _as_one_query(backend, plan)
                     assert [(d.id, score) for d, score in result.hits] == want, (text, page)
-                    assert result.total == one.count, (text, page)
+                    assert result.total == total, (text, page)
                     assert {d.vendor_id for d, _s in result.hits} <= allowed
 
         wide = frozenset(f"v{i}" for i in range(0, 50, 2))  # half the shops, v1's ring filtered out
@@ -268,7 +268,6 @@ def test_a_wide_shop_filter_applied_after_the_ranking_gives_the_filtered_query_s
 
 def test_two_shops_sharing_a_key_are_never_mixed_up_by_a_wide_shop_filter(tmp_path, monkeypatch):
     from search.adapters import tantivy_backend
-    from search.adapters.tantivy_backend import STOCK_WEIGHT_FIELD, _load
     from search.domain.query import build_text_plan
 
     real_key = tantivy_backend.vendor_key
@@ -276,15 +275,12 @@ def test_two_shops_sharing_a_key_are_never_mixed_up_by_a_wide_shop_filter(tmp_pa
     backend = TantivyBackend(str(tmp_path))
     try:
         bulk_load(backend, _rows(900), datetime.now(UTC))
-        searcher = backend.gen.searcher
         allowed = frozenset(f"v{i}" for i in range(0, 50, 2))  # v4 in, v3 (with v4's key) out
         groups, minimum, _gtin, phrase = build_text_plan("modell", backend)
         for page in range(3):
             plan = SearchPlan(groups=groups, minimum_match=minimum, filters=Filters(vendor_ids=allowed))
             plan = replace(plan, offset=page * 20, facets=False)
-            query = backend.build_query(plan)
-            one = searcher.search(query, 20, True, offset=page * 20, weight_by_field=STOCK_WEIGHT_FIELD)
-            assert [d.id for d, _s in backend.execute(plan).hits] == [_load(searcher.doc(a)).id for _s, a in one.hits]
+            assert [(d.id, s) for d, s in backend.execute(plan).hits] == _as_one_query(backend, plan)[0]
     finally:
         backend.close()
 
@@ -310,7 +306,6 @@ def test_words_matching_many_offers_ranked_and_bounded_give_the_weighed_pages(tm
     in tantivy's 32-bit arithmetic and checked against a bound; every page, score for score and in the order
     of equal scores, must be tantivy's weighing every match, also where the bound sends the page back."""
     from search.adapters import tantivy_backend
-    from search.adapters.tantivy_backend import STOCK_WEIGHT_FIELD, _load
     from search.domain.query import build_text_plan
 
     monkeypatch.setattr(tantivy_backend, "HEAVY_MATCHES", 1)
@@ -322,7 +317,6 @@ def test_words_matching_many_offers_ranked_and_bounded_give_the_weighed_pages(tm
     backend = TantivyBackend(str(tmp_path))
     try:
         bulk_load(backend, _rows(900), datetime.now(UTC))
-        searcher = backend.gen.searcher
         for fetch in (256, 40):  # 40: equal scores reach past the first hits, and the bound sends pages back
             monkeypatch.setattr(tantivy_backend, "BOUNDED_FETCH", fetch)
             for text in ("modell", "farbe", "material", "nummer", "regenjacke farbe", "kaffeebecher"):
@@ -331,11 +325,9 @@ def test_words_matching_many_offers_ranked_and_bounded_give_the_weighed_pages(tm
                     plan = SearchPlan(groups=groups, minimum_match=minimum, phrase=phrase, offset=page * 20)
                     plan = replace(plan, facets=False)
                     result = backend.execute(plan)
-                    query = backend.build_query(plan)
-                    one = searcher.search(query, 20, True, offset=page * 20, weight_by_field=STOCK_WEIGHT_FIELD)
-                    want = [(_load(searcher.doc(a)).id, score) for score, a in one.hits]
+                    want, total = _as_one_query(backend, plan)
                     assert [(d.id, score) for d, score in result.hits] == want, (fetch, text, page)
-                    assert result.total == one.count
+                    assert result.total == total
         assert sum(o is not None for o in outcomes) >= 30, "the one-word pages came from the bounded ranking"
     finally:
         backend.close()
