@@ -140,6 +140,14 @@ def _rows(n: int):
         }
 
 
+def _page_plan(backend: TantivyBackend, text: str, page: int, **fields) -> SearchPlan:
+    """The plan for page ``page`` (20 a page) of a search for ``text``, with ``fields`` of SearchPlan added."""
+    from search.domain.query import build_text_plan
+
+    groups, minimum, _gtin, phrase = build_text_plan(text, backend)
+    return SearchPlan(groups=groups, minimum_match=minimum, phrase=phrase, offset=page * 20, limit=20, **fields)
+
+
 def _as_one_query(backend: TantivyBackend, plan: SearchPlan) -> tuple[list[tuple[str, float]], int]:
     """The page and total tantivy gives for the plan as one query, every match weighed: what each shortcut of
     the backend (rings searched alone, a filter after the ranking, a bounded ranking) must equal."""
@@ -186,7 +194,6 @@ def test_the_service_s_rebuild_memory_setting_reaches_the_embedded_index_and_a_b
 def test_distance_rings_of_few_shops_searched_alone_give_the_pages_of_one_wrapped_query(tmp_path):
     """A ring of few shops is searched on its own and merged in (cheaper than wrapping every match in its
     clause); every page, its order among equal scores included, must be that of the one query with every ring."""
-    from search.domain.query import build_text_plan
 
     rows = list(_rows(600))
     backend = TantivyBackend(str(tmp_path))
@@ -196,21 +203,12 @@ def test_distance_rings_of_few_shops_searched_alone_give_the_pages_of_one_wrappe
         rings += ((frozenset(f"v{i}" for i in range(8, 30)), 0.2),)  # more than a few shops: wrapped
         allowed = frozenset(f"v{i}" for i in range(0, 50) if i != 3)  # a ring's shop filtered out
         for text in ("regenjacke farbe", "kaffeebecher", "modell"):
-            groups, minimum, _gtin, phrase = build_text_plan(text, backend)
             for page in range(4):
-                plan = SearchPlan(
-                    groups=groups,
-                    minimum_match=minimum,
-                    phrase=phrase,
-                    filters=Filters(vendor_ids=allowed),
-                    vendor_boosts=rings,
-                    offset=page * 20,
-                    limit=20,
-                )
+                plan = _page_plan(backend, text, page, filters=Filters(vendor_ids=allowed), vendor_boosts=rings)
                 got = [(d.id, score) for d, score in backend.execute(plan).hits]
                 assert got == _as_one_query(backend, plan)[0] and len(got) == 20, (text, page)
                 assert "v3" not in {i.split("/")[0] for i, _s in got}
-        near = SearchPlan(groups=groups, minimum_match=minimum, vendor_boosts=rings, limit=5)
+        near = replace(_page_plan(backend, "modell", 0, vendor_boosts=rings), limit=5)
         assert {d.vendor_id for d, _s in backend.execute(near).hits} == {"v1"}  # "modell" is everywhere: v1 leads
     finally:
         backend.close()
@@ -221,7 +219,6 @@ def test_a_wide_shop_filter_applied_after_the_ranking_gives_the_filtered_query_s
     page, its total and its order among equal scores must be those of the query with the filter in it, also
     when the first hits hold too few allowed shops, and when two shops share a key."""
     from search.adapters import tantivy_backend
-    from search.domain.query import build_text_plan
 
     rows = list(_rows(900))
     backend = TantivyBackend(str(tmp_path))
@@ -234,18 +231,9 @@ def test_a_wide_shop_filter_applied_after_the_ranking_gives_the_filtered_query_s
 
         def pages(allowed, texts=("regenjacke farbe", "modell", "kaffeebecher"), deep=6, rings=rings):
             for text in texts:
-                groups, minimum, _gtin, phrase = build_text_plan(text, backend)
                 for page in range(deep):
-                    plan = SearchPlan(
-                        groups=groups,
-                        minimum_match=minimum,
-                        phrase=phrase,
-                        filters=Filters(vendor_ids=allowed),
-                        vendor_boosts=rings,
-                        offset=page * 20,
-                        limit=20,
-                        facets=False,
-                    )
+                    filters = Filters(vendor_ids=allowed)
+                    plan = _page_plan(backend, text, page, filters=filters, vendor_boosts=rings, facets=False)
                     result = backend.execute(plan)
                     want, total = _as_one_query(backend, plan)
                     assert [(d.id, score) for d, score in result.hits] == want, (text, page)
@@ -268,7 +256,6 @@ def test_a_wide_shop_filter_applied_after_the_ranking_gives_the_filtered_query_s
 
 def test_two_shops_sharing_a_key_are_never_mixed_up_by_a_wide_shop_filter(tmp_path, monkeypatch):
     from search.adapters import tantivy_backend
-    from search.domain.query import build_text_plan
 
     real_key = tantivy_backend.vendor_key
     monkeypatch.setattr(tantivy_backend, "vendor_key", lambda v: real_key("v4" if v == "v3" else v))
@@ -276,10 +263,8 @@ def test_two_shops_sharing_a_key_are_never_mixed_up_by_a_wide_shop_filter(tmp_pa
     try:
         bulk_load(backend, _rows(900), datetime.now(UTC))
         allowed = frozenset(f"v{i}" for i in range(0, 50, 2))  # v4 in, v3 (with v4's key) out
-        groups, minimum, _gtin, phrase = build_text_plan("modell", backend)
         for page in range(3):
-            plan = SearchPlan(groups=groups, minimum_match=minimum, filters=Filters(vendor_ids=allowed))
-            plan = replace(plan, offset=page * 20, facets=False)
+            plan = _page_plan(backend, "modell", page, filters=Filters(vendor_ids=allowed), facets=False)
             assert [(d.id, s) for d, s in backend.execute(plan).hits] == _as_one_query(backend, plan)[0]
     finally:
         backend.close()
@@ -306,7 +291,6 @@ def test_words_matching_many_offers_ranked_and_bounded_give_the_weighed_pages(tm
     in tantivy's 32-bit arithmetic and checked against a bound; every page, score for score and in the order
     of equal scores, must be tantivy's weighing every match, also where the bound sends the page back."""
     from search.adapters import tantivy_backend
-    from search.domain.query import build_text_plan
 
     monkeypatch.setattr(tantivy_backend, "HEAVY_MATCHES", 1)
     outcomes = []
@@ -320,10 +304,8 @@ def test_words_matching_many_offers_ranked_and_bounded_give_the_weighed_pages(tm
         for fetch in (256, 40):  # 40: equal scores reach past the first hits, and the bound sends pages back
             monkeypatch.setattr(tantivy_backend, "BOUNDED_FETCH", fetch)
             for text in ("modell", "farbe", "material", "nummer", "regenjacke farbe", "kaffeebecher"):
-                groups, minimum, _gtin, phrase = build_text_plan(text, backend)
                 for page in range(5):
-                    plan = SearchPlan(groups=groups, minimum_match=minimum, phrase=phrase, offset=page * 20)
-                    plan = replace(plan, facets=False)
+                    plan = _page_plan(backend, text, page, facets=False)
                     result = backend.execute(plan)
                     want, total = _as_one_query(backend, plan)
                     assert [(d.id, score) for d, score in result.hits] == want, (fetch, text, page)
