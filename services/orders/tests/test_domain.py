@@ -119,9 +119,12 @@ def test_an_order_is_closed_only_when_every_vendor_order_is_terminal():
     assert order.is_closed
 
 
-def test_pickup_codes_are_six_unambiguous_characters_and_do_not_repeat():
+def test_pickup_codes_are_six_unambiguous_characters_and_rarely_repeat():
+    # 25 characters, 6 places: 244M codes. 2,000 draws repeat one about once in 120 runs (which made this test
+    # fail now and then when it asked for none), more than five repeats about once in 10^15 runs.
+    assert len(PICKUP_ALPHABET) ** 6 > 200_000_000
     codes = {new_pickup_code() for _ in range(2000)}
-    assert len(codes) == 2000
+    assert len(codes) >= 1995
     assert all(len(c) == 6 and set(c) <= set(PICKUP_ALPHABET) for c in codes)
     assert not set("01IOLSZB25") & set(PICKUP_ALPHABET)
 
