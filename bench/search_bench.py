@@ -23,6 +23,8 @@ from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from search.adapters.tantivy_backend import TantivyBackend
+from search.domain.analysis import stems
+from search.domain.fields import SCORED_FIELD
 from search.domain.vendors import Vendor
 from search.indexing import bulk_load
 from search.querying import search
@@ -180,6 +182,20 @@ def kind_of(query: dict) -> str:
     return "text, facets"
 
 
+RAW_KIND = "raw tantivy, one query word's top 20, no filters, facets or Python (baseline)"
+
+
+def raw_engine(backend: TantivyBackend, rounds: int = 1000) -> list[float]:
+    """The same-run baseline: tantivy alone ranking one word of the benchmark's queries (a term query on the
+    scored field, top 20 by BM25), timed like the queries, so that a slow hour of the machine shows as such."""
+    import tantivy
+
+    searcher, schema = backend.gen.searcher, backend.schema
+    words = sorted({stem for q in QUERIES for stem in stems(q)})
+    queries = [tantivy.Query.term_query(schema, SCORED_FIELD, words[i % len(words)]) for i in range(rounds)]
+    return timed(lambda q: searcher.search(q, 20, False), [queries[0]] * WARMUP + queries)
+
+
 def percentiles(latencies: list[float]) -> tuple[float, float]:
     latencies = sorted(latencies)
     return statistics.median(latencies), latencies[int(len(latencies) * 0.99)]
@@ -287,8 +303,9 @@ def run(size: int, with_rpc: bool) -> None:
         queries = [mixed_query(rng) for _ in range(WARMUP + MEASURED)]
         latencies = timed(lambda q: search(q, backend, directory), queries)
         p50, p99 = percentiles(latencies)
+        raw = raw_engine(backend)
         backend.close()
-        by_kind: dict[str, list[float]] = {}
+        by_kind: dict[str, list[float]] = {RAW_KIND: raw}
         for q, ms in zip(queries[WARMUP:], latencies, strict=True):
             by_kind.setdefault(kind_of(q), []).append(ms)
         rpc = ("-", "-")
