@@ -104,9 +104,6 @@ class VendorDirectory:
         walk = self._position(lat, lon).nearest_first()
         return walk if among is None else (p for p in walk if p[0] in among)
 
-    def by_distance(self, lat: float, lon: float, among: frozenset[str] | None) -> list[tuple[str, float]]:
-        return list(self.nearest(lat, lon, among))
-
 
 class _Position:
     """What one shopper position needs: distances, the ranking rings, the shops nearest first.
@@ -139,7 +136,8 @@ class _Position:
         """
         km, done, band, below = self._km, 0, NEAREST_BAND, -math.inf
         while done < len(km):
-            edge = np.partition(km, min(done + band, len(km)) - 1)[min(done + band, len(km)) - 1]
+            kth = min(done + band, len(km)) - 1
+            edge = np.partition(km, kth)[kth]
             inside = np.flatnonzero((km > below) & (km <= edge))  # every shop as far as the edge: ties stay whole
             inside = inside[np.argsort(km[inside], kind="stable")]
             yield from zip(self._ids[inside].tolist(), km[inside].tolist(), strict=True)

@@ -343,3 +343,18 @@ def test_a_bounded_page_is_refused_where_an_offer_below_the_first_hits_could_sti
     bound = float(np.float32(np.float32(2.0) * STOCK_FACTOR_F32))
     assert _bounded_page(hits(bound, 2.0, 2.0, 2.0), [off, on, on, on], 0, 2, complete=False) is None
     assert _bounded_page([], [], 0, 20, complete=False) == []
+
+
+def test_the_index_s_shops_are_read_again_once_they_are_old_so_onboarded_shops_count(tmp_path, monkeypatch):
+    from search.adapters import tantivy_backend
+
+    backend = TantivyBackend(str(tmp_path))
+    try:
+        bulk_load(backend, _rows(100), datetime.now(UTC))
+        assert backend._shops().count == 50
+        backend.write([ProductDoc.from_event_data({**products("p")[0], "vendor_id": "v-new"}, changed_at=1.0)])
+        assert backend._shops().count == 50, "read again only after SHOP_COUNT_MAX_AGE"
+        monkeypatch.setattr(tantivy_backend, "SHOP_COUNT_MAX_AGE", 0.0)
+        assert backend._shops().count == 51
+    finally:
+        backend.close()

@@ -34,12 +34,12 @@ def test_within_rings_and_nearest_first_agree_with_haversine_for_every_shop():
                 rings.append((ring, boost))
             inner = radius
         assert directory.distance_rings(lat, lon) == tuple(rings)
-        ordered = directory.by_distance(lat, lon, None)
+        ordered = list(directory.nearest(lat, lon, None))
         assert [v for v, _d in ordered] == sorted(km, key=lambda v: (km[v], v))  # as far: by id
         assert all(abs(d - km[v]) < 1e-9 for v, d in ordered)
         assert directory.distances(lat, lon) == dict(ordered)
         some = frozenset(rng.sample(sorted(km), 40))
-        assert directory.by_distance(lat, lon, some) == [p for p in ordered if p[0] in some]
+        assert list(directory.nearest(lat, lon, some)) == [p for p in ordered if p[0] in some]
 
 
 def test_a_changed_shop_moves_its_distances_and_an_empty_directory_allows_nothing():

@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import orjson
@@ -222,7 +222,7 @@ class TantivyBackend:
         #: after query, and a term set of 747 shops costs 0.3 ms to build from Python (1M products, 2,000 shops)
         self._vendor_query = functools.lru_cache(maxsize=VENDOR_QUERIES)(lambda ids: _vendors(self.schema, ids))
         self._vendor_keys = functools.lru_cache(maxsize=VENDOR_QUERIES)(lambda ids: {vendor_key(v) for v in ids})
-        self._shops_read: tuple[float, int, frozenset[int]] = (-math.inf, 1, frozenset())
+        self._shops_seen, self._shops_read_at = _Shops(1, frozenset()), -math.inf
         os.makedirs(self.root, exist_ok=True)
         current = os.path.join(self.root, CURRENT)
         if not os.path.islink(current):
@@ -457,20 +457,23 @@ class TantivyBackend:
         few of them are allowed, the filtered query runs after all.
         """
         allowed = plan.filters.vendor_ids
-        if allowed is None or len(allowed) <= FEW_VENDORS or len(allowed) < WIDE_SHOP_SHARE * self._shop_count():
+        if allowed is None or len(allowed) <= FEW_VENDORS:
+            return self._ranked(searcher, plan, count, weight)
+        shops = self._shops()
+        if len(allowed) < WIDE_SHOP_SHARE * shops.count:
             return self._ranked(searcher, plan, count, weight)
         keys = self._vendor_keys(allowed)
-        if not keys.isdisjoint(self._shared_keys()):
+        if not keys.isdisjoint(shops.shared_keys):
             return self._ranked(searcher, plan, count, weight)
         total = self.start_count(plan) if count else None  # the filtered count, beside the ranking
         window = plan.offset + plan.limit
         unfiltered = replace(plan, filters=replace(plan.filters, vendor_ids=None), offset=0)
         unfiltered = replace(unfiltered, vendor_boosts=_rings_within(plan.vendor_boosts, allowed))
-        fetch = min(WIDE_FETCH_MAX, max(window + 20, math.ceil(2 * window * self._shop_count() / len(allowed))))
+        fetch = min(WIDE_FETCH_MAX, max(window + 20, math.ceil(2 * window * shops.count / len(allowed))))
         while True:
             found, _ = self._ranked(searcher, replace(unfiltered, limit=fetch), False, weight)
-            shops = searcher.fast_field_values(VENDOR_KEY_FIELD, [address for _key, address in found])
-            kept = [hit for hit, shop in zip(found, shops, strict=True) if shop in keys]
+            hit_shops = searcher.fast_field_values(VENDOR_KEY_FIELD, [address for _key, address in found])
+            kept = [hit for hit, shop in zip(found, hit_shops, strict=True) if shop in keys]
             if len(kept) >= window or len(found) < fetch:  # the page, or every match there is
                 return kept[plan.offset : window], (total() if total else None)
             if fetch >= WIDE_FETCH_MAX:
@@ -478,19 +481,15 @@ class TantivyBackend:
                 return found, (total() if total else counted)
             fetch = min(WIDE_FETCH_MAX, fetch * 4)
 
-    def _shop_count(self) -> int:
-        """Shops with offers in the index (read again after SHOP_COUNT_MAX_AGE: it changes with onboarding)."""
+    def _shops(self) -> _Shops:
+        """The index's shops as last read (again after SHOP_COUNT_MAX_AGE: shops are onboarded meanwhile)."""
         now = time.monotonic()
-        if now - self._shops_read[0] > SHOP_COUNT_MAX_AGE:
-            shops = [term for term, _n in self.gen.searcher.terms_with_prefix("vendor_id", "")]
-            keys = Counter(vendor_key(v) for v in shops)
-            self._shops_read = (now, max(len(shops), 1), frozenset(k for k, n in keys.items() if n > 1))
-        return self._shops_read[1]
-
-    def _shared_keys(self) -> frozenset[int]:
-        """Keys that two shops of the index share: a filter naming one of them goes first, not after."""
-        self._shop_count()
-        return self._shops_read[2]
+        if now - self._shops_read_at > SHOP_COUNT_MAX_AGE:
+            ids = [term for term, _n in self.gen.searcher.terms_with_prefix("vendor_id", "")]
+            keys = Counter(vendor_key(v) for v in ids)
+            self._shops_seen = _Shops(max(len(ids), 1), frozenset(k for k, n in keys.items() if n > 1))
+            self._shops_read_at = now
+        return self._shops_seen
 
     def _ranked(self, searcher, plan: SearchPlan, count: bool, weight: str | None) -> tuple[list, int | None]:
         """The page by relevance; a distance ring of few shops is searched on its own and merged in.
@@ -745,6 +744,11 @@ def _bounded_page(hits: list, stocked: list, offset: int, window: int, complete:
         if edge == bound and np.any((weighed == bound) & ~(on_shelf & (plain == plain[-1]))):
             return None  # an offer weighing the bound but not at the last score: its place among later ones is open
     return [(float(weighed[i]), hits[i][1]) for i in order[offset:window]]
+
+
+class _Shops(NamedTuple):
+    count: int  # shops with offers in the index
+    shared_keys: frozenset[int]  # vendor keys two of them share: a filter naming one goes first, not after
 
 
 def _rings_within(rings, allowed: frozenset[str]) -> tuple[tuple[frozenset[str], float], ...]:
