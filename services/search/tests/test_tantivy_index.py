@@ -223,8 +223,13 @@ def test_a_wide_shop_filter_applied_after_the_ranking_gives_the_filtered_query_s
     rows = list(_rows(900))
     backend = TantivyBackend(str(tmp_path))
     taken = []
-    keys = backend._vendor_keys
-    backend._vendor_keys = lambda ids: taken.append(len(ids)) or keys(ids)
+    rings_within = tantivy_backend._rings_within  # called only where the filter is applied after the ranking
+
+    def rings_within_noted(rings, allowed):
+        taken.append(len(allowed))
+        return rings_within(rings, allowed)
+
+    monkeypatch.setattr(tantivy_backend, "_rings_within", rings_within_noted)
     try:
         bulk_load(backend, rows, datetime.now(UTC))
         rings = ((frozenset({"v1", "v44"}), 0.6), (frozenset(f"v{i}" for i in range(2, 30)), 0.2))
@@ -245,11 +250,32 @@ def test_a_wide_shop_filter_applied_after_the_ranking_gives_the_filtered_query_s
         assert taken, "a filter of half the shops is applied after the ranking"
         monkeypatch.setattr(tantivy_backend, "WIDE_FETCH_MAX", 25)  # too few allowed among the first hits
         pages(frozenset(f"v{i}" for i in range(30, 50)), texts=("modell",))
-        monkeypatch.undo()
+        monkeypatch.setattr(tantivy_backend, "WIDE_FETCH_MAX", 2_000)
         taken.clear()
         monkeypatch.setattr(tantivy_backend, "WIDE_SHOP_SHARE", 0.5)
         pages(frozenset(f"v{i}" for i in range(20)), texts=("modell",), deep=1)
         assert not taken, "20 of 50 shops are below a share of 0.5: the filter goes first"
+    finally:
+        backend.close()
+
+
+def test_a_shop_onboarded_since_the_shops_were_read_is_found_by_a_wide_shop_filter(tmp_path):
+    """A hit whose shop the last read of the index's shops does not know: that page comes from the filtered
+    query, and the shops are read again for the next."""
+    backend = TantivyBackend(str(tmp_path))
+    try:
+        bulk_load(backend, _rows(900), datetime.now(UTC))
+        assert "v-new" not in backend._shops().by_key.values()
+        new = [ProductDoc.from_event_data({**row, "vendor_id": "v-new"}, changed_at=1.0) for row in products("n")]
+        backend.write(new)
+        allowed = frozenset(f"v{i}" for i in range(0, 50, 2)) | {"v-new"}
+        texts = {d.title for d in new}
+        for text in texts:
+            plan = _page_plan(backend, text, 0, filters=Filters(vendor_ids=allowed), facets=False)
+            result = backend.execute(plan)
+            assert [(d.id, s) for d, s in result.hits] == _as_one_query(backend, plan)[0]
+            assert "v-new" in {d.vendor_id for d, _s in result.hits}, text
+        assert "v-new" in backend._shops().by_key.values(), "read again"
     finally:
         backend.close()
 
@@ -358,3 +384,17 @@ def test_the_index_s_shops_are_read_again_once_they_are_old_so_onboarded_shops_c
         assert backend._shops().count == 51
     finally:
         backend.close()
+
+
+def test_the_side_thread_lowers_the_interpreter_s_switch_interval_and_never_raises_it(monkeypatch):
+    import sys
+
+    from search.adapters.tantivy_backend import SWITCH_INTERVAL, SideThread
+
+    monkeypatch.setattr(sys, "setswitchinterval", lambda s: monkeypatch.setattr(sys, "getswitchinterval", lambda: s))
+    monkeypatch.setattr(sys, "getswitchinterval", lambda: 0.005)
+    SideThread()
+    assert sys.getswitchinterval() == SWITCH_INTERVAL
+    monkeypatch.setattr(sys, "getswitchinterval", lambda: 0.0001)
+    SideThread()
+    assert sys.getswitchinterval() == 0.0001
