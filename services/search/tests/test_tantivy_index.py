@@ -162,7 +162,9 @@ def _as_one_query(backend: TantivyBackend, plan: SearchPlan) -> tuple[list[tuple
 def test_a_rebuild_with_more_memory_leaves_fewer_segments(tmp_path):
     """A rebuild writes a segment whenever its memory budget fills; fewer segments answer faster."""
     segments = {}
-    for budget in (15_000_000, 600_000_000):
+    # 20 MB leaves a few segments of 25k products; a budget so small that it leaves eight or more has them merged
+    # into one by tantivy's merge policy (15 MB since the price-edge terms)
+    for budget in (20_000_000, 600_000_000):
         backend = TantivyBackend(str(tmp_path / str(budget)), rebuild_heap=budget)
         bulk_load(backend, _rows(25_000), datetime.now(UTC))
         backend.close()
@@ -170,7 +172,7 @@ def test_a_rebuild_with_more_memory_leaves_fewer_segments(tmp_path):
         segments[budget] = reopened.stats()["segments"]
         assert reopened.stats()["documents"] == 25_000
         reopened.close()
-    assert segments[600_000_000] == 1 < segments[15_000_000], segments
+    assert segments[600_000_000] == 1 < segments[20_000_000], segments
 
 
 def test_the_service_s_rebuild_memory_setting_reaches_the_embedded_index_and_a_bad_one_is_refused(tmp_path):
@@ -398,3 +400,45 @@ def test_the_side_thread_lowers_the_interpreter_s_switch_interval_and_never_rais
     monkeypatch.setattr(sys, "getswitchinterval", lambda: 0.0001)
     SideThread()
     assert sys.getswitchinterval() == 0.0001
+
+
+def test_a_price_filter_on_the_facet_s_edges_finds_what_the_price_range_finds(tmp_path, monkeypatch):
+    """A filter whose bounds are price-facet edges is one term of each offer; it must match exactly the offers
+    the price range matches, at the edges themselves too (both bounds inclusive), on the shelf or not."""
+    from search.adapters import tantivy_backend
+    from search.adapters.tantivy_backend import PRICE_EDGES
+
+    prices = ["0.01", "9.99", "10.00", "10.01", "24.99", "25.00", "49.99", "50.00", "99.99", "100.00", "100.01"]
+    prices += ["249.99", "250.00", "250.01", "999.00"]
+    rows = [
+        {**products("e")[0], "vendor_id": f"v{i % 3}", "sku": f"P{i}-{stock}", "price": price, "available": stock}
+        for i, price in enumerate(prices)
+        for stock in (0, 2)
+    ]
+    backend = TantivyBackend(str(tmp_path))
+    try:
+        bulk_load(backend, rows, datetime.now(UTC))
+        bounds = [None, *PRICE_EDGES, 30.0, 100.005]
+        tried = 0
+        for lo in bounds:
+            for hi in bounds:
+                if (lo is None and hi is None) or (lo is not None and hi is not None and lo > hi):
+                    continue
+                for in_stock in (False, True):
+                    plan = SearchPlan(filters=Filters(in_stock=in_stock, price_min=lo, price_max=hi), limit=100)
+                    got = {d.id for d, _s in backend.execute(plan).hits}
+                    want = {
+                        f"{r['vendor_id']}/{r['sku']}"
+                        for r in rows
+                        if (lo is None or float(r["price"]) >= lo)
+                        and (hi is None or float(r["price"]) <= hi)
+                        and (not in_stock or r["available"] > 0)
+                    }
+                    assert got == want, (lo, hi, in_stock)
+                    monkeypatch.setattr(tantivy_backend, "PRICE_EDGE_TERMS", False)
+                    assert {d.id for d, _s in backend.execute(plan).hits} == got
+                    monkeypatch.setattr(tantivy_backend, "PRICE_EDGE_TERMS", True)
+                    tried += tantivy_backend._price_edge_term(lo, hi, in_stock) is not None
+        assert tried == 2 * (len(PRICE_EDGES) * 2 + len(PRICE_EDGES) * (len(PRICE_EDGES) - 1) // 2)
+    finally:
+        backend.close()

@@ -83,6 +83,7 @@ def build_schema() -> tantivy.Schema:
     sb.add_float_field(STOCK_WEIGHT_FIELD, indexed=False, fast=True)
     sb.add_integer_field(STOCKED_PRICE_FIELD, indexed=False, fast=True)
     sb.add_integer_field(VENDOR_KEY_FIELD, indexed=False, fast=True)
+    sb.add_text_field(PRICE_EDGE_FIELD, tokenizer_name="raw", index_option="basic")
     sb.add_bytes_field("doc", stored=True)
     return sb.build()
 
@@ -110,6 +111,7 @@ BOUNDED_FETCH = 256
 #: halves that for the in-stock-and-price filter (1M products, 190k matches: 5.5 -> 3.1 ms).
 STOCKED_PRICE_FIELD = "stocked_price_cents"
 IN_STOCK_OFFSET = 10**12  # above any price in cents (at most 999,999,999.99 EUR)
+PRICE_EDGE_TERMS = True  # a price filter on the facet's edges as one term (False: the range, for comparisons)
 
 
 #: the shop of an offer as a number, for reading the shops of a page of hits from a column
@@ -122,12 +124,41 @@ def vendor_key(vendor_id: str) -> int:
     return int.from_bytes(hashlib.blake2b(vendor_id.encode(), digest_size=8).digest(), "big") >> 1
 
 
+#: a price filter on the price facet's edges ("50 to 100 EUR", "in stock, up to 100 EUR": a shopper's click on a
+#: facet) as one term of each offer: ``lo-hi`` (lo <= price <= hi), ``-hi``, ``lo-``, prefixed with ``s`` where the
+#: offer is on the shelf. A term intersects the words' matches for less than a column range (1M products, "abus",
+#: 190k matches, in stock up to 100 EUR: count 4.7 -> 3.3 ms); other bounds take the range. The edges are part of
+#: the field's name: an index written with other edges is rebuilt, not mixed.
+PRICE_EDGES: tuple[float, ...] = tuple(sorted({edge for bounds in PRICE_RANGES for edge in bounds if edge is not None}))
+PRICE_EDGE_FIELD = "price_edges_" + "_".join(f"{edge:g}" for edge in PRICE_EDGES)
+
+
 def cents(amount: str | float) -> Decimal:
     return Decimal(amount if isinstance(amount, str) else repr(amount)) * 100
 
 
 def stocked_price_key(price: str, available: int) -> int:
     return (IN_STOCK_OFFSET if available > 0 else 0) + int(cents(price).to_integral_value(ROUND_HALF_EVEN))
+
+
+def price_edge_terms(price: str, available: int) -> list[str]:
+    """The price-edge terms of an offer (see PRICE_EDGE_FIELD)."""
+    amount = cents(price)
+    below = [e for e in PRICE_EDGES if amount <= cents(e)]  # edges at or above the price: price <= edge
+    above = [e for e in PRICE_EDGES if amount >= cents(e)]  # edges at or below the price: price >= edge
+    terms = [f"-{hi:g}" for hi in below] + [f"{lo:g}-" for lo in above]
+    terms += [f"{lo:g}-{hi:g}" for lo in above for hi in below if lo < hi]
+    return terms + ["s" + t for t in terms] if available > 0 else terms
+
+
+def _price_edge_term(price_min: float | None, price_max: float | None, in_stock: bool) -> str | None:
+    """The one term standing for a price filter (and on the shelf) whose every bound is an edge; None if any is not."""
+    edges = {cents(e): f"{e:g}" for e in PRICE_EDGES}
+    lo = "" if price_min is None else edges.get(cents(price_min))
+    hi = "" if price_max is None else edges.get(cents(price_max))
+    if lo is None or hi is None or (lo and hi and cents(price_min) >= cents(price_max)):
+        return None  # not on the edges (or one price only: lo == hi has no term; the range takes it)
+    return ("s" if in_stock else "") + f"{lo}-{hi}"
 
 
 def _in_stock_priced(schema, price_min: float | None, price_max: float | None) -> Query:
@@ -170,6 +201,7 @@ def to_tantivy(doc: ProductDoc) -> tantivy.Document:
             STOCK_WEIGHT_FIELD: STOCK_WEIGHT if doc.available > 0 else 0.0,
             STOCKED_PRICE_FIELD: stocked_price_key(doc.price, doc.available),
             VENDOR_KEY_FIELD: vendor_key(doc.vendor_id),
+            PRICE_EDGE_FIELD: price_edge_terms(doc.price, doc.available),
         },
         stock_version=doc.stock_version,
         changed_at=doc.changed_at,
@@ -351,7 +383,10 @@ class TantivyBackend:
         if f.vendor_ids is not None:
             clauses.append(self._filter(self._vendors(f.vendor_ids)))
         priced = f.price_min is not None or f.price_max is not None
-        if f.in_stock and priced:
+        edge = _price_edge_term(f.price_min, f.price_max, f.in_stock) if priced and PRICE_EDGE_TERMS else None
+        if edge is not None:
+            clauses.append(self._filter(Query.term_query(schema, PRICE_EDGE_FIELD, edge)))
+        elif f.in_stock and priced:
             clauses.append(self._filter(_in_stock_priced(schema, f.price_min, f.price_max)))
         elif f.in_stock:
             clauses.append(_OUT_OF_STOCK(schema))
