@@ -131,6 +131,7 @@ def vendor_key(vendor_id: str) -> int:
 #: the field's name: an index written with other edges is rebuilt, not mixed.
 PRICE_EDGES: tuple[float, ...] = tuple(sorted({edge for bounds in PRICE_RANGES for edge in bounds if edge is not None}))
 PRICE_EDGE_FIELD = "price_edges_" + "_".join(f"{edge:g}" for edge in PRICE_EDGES)
+_EDGE_CENTS = {Decimal(repr(edge)) * 100: f"{edge:g}" for edge in PRICE_EDGES}  # in ascending order
 
 
 def cents(amount: str | float) -> Decimal:
@@ -144,16 +145,16 @@ def stocked_price_key(price: str, available: int) -> int:
 def price_edge_terms(price: str, available: int) -> list[str]:
     """The price-edge terms of an offer (see PRICE_EDGE_FIELD)."""
     amount = cents(price)
-    below = [e for e in PRICE_EDGES if amount <= cents(e)]  # edges at or above the price: price <= edge
-    above = [e for e in PRICE_EDGES if amount >= cents(e)]  # edges at or below the price: price >= edge
-    terms = [f"-{hi:g}" for hi in below] + [f"{lo:g}-" for lo in above]
-    terms += [f"{lo:g}-{hi:g}" for lo in above for hi in below if lo < hi]
+    below = [name for edge, name in _EDGE_CENTS.items() if amount <= edge]  # price <= edge
+    above = [name for edge, name in _EDGE_CENTS.items() if amount >= edge]  # price >= edge
+    terms = [f"-{hi}" for hi in below] + [f"{lo}-" for lo in above]
+    terms += [f"{lo}-{hi}" for lo in above for hi in below if lo != hi]
     return terms + ["s" + t for t in terms] if available > 0 else terms
 
 
 def _price_edge_term(price_min: float | None, price_max: float | None, in_stock: bool) -> str | None:
     """The one term standing for a price filter (and on the shelf) whose every bound is an edge; None if any is not."""
-    edges = {cents(e): f"{e:g}" for e in PRICE_EDGES}
+    edges = _EDGE_CENTS
     lo = "" if price_min is None else edges.get(cents(price_min))
     hi = "" if price_max is None else edges.get(cents(price_max))
     if lo is None or hi is None or (lo and hi and cents(price_min) >= cents(price_max)):
