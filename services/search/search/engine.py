@@ -14,10 +14,12 @@ from typing import Any
 from nameko.extensions import DependencyProvider
 from sqlalchemy import select
 
+from marktplatz_shared.config import ConfigError
 from marktplatz_shared.db import database_url, make_engine, processed_events_table
 
 from . import querying
 from .adapters import tables
+from .domain.synonyms import BUILT_IN_SYNONYMS, SynonymError, Synonyms
 from .domain.vendors import Vendor
 from .indexing import IndexingPipeline
 from .metrics import QUERY_DURATION, ZERO_RESULT_QUERIES
@@ -69,9 +71,22 @@ def _real_side_thread(side_thread_class):
     return side_thread_class()
 
 
+def load_synonyms(settings: dict[str, Any]) -> Synonyms:
+    """The built-in synonyms and the region's file (SEARCH_SYNONYMS_FILE); ConfigError if it cannot be read."""
+    path = settings.get("SEARCH_SYNONYMS_FILE")
+    if not path:
+        return BUILT_IN_SYNONYMS
+    try:
+        with open(path, encoding="utf-8") as f:
+            return Synonyms.with_file_text(f.read(), path)
+    except (OSError, UnicodeDecodeError, SynonymError) as exc:
+        raise ConfigError(f"SEARCH_SYNONYMS_FILE: {exc}") from exc
+
+
 class SearchEngine(DependencyProvider):
     def setup(self):
         self.settings = SearchSettings.from_config(self.container.config)
+        self.synonyms = load_synonyms(self.settings)
         self.db_url = database_url(self.container.config, self.container.service_name)
         self.running = False
         self._rebuilding = False
@@ -143,7 +158,7 @@ class SearchEngine(DependencyProvider):
 
     def search(self, raw_query: Any) -> dict[str, Any]:
         started = time.perf_counter()
-        result = querying.search(raw_query, self.backend, self.vendors)
+        result = querying.search(raw_query, self.backend, self.vendors, synonyms=self.synonyms)
         elapsed = time.perf_counter() - started
         QUERY_DURATION.labels(self.backend.name).observe(elapsed)
         q = (raw_query.get("q") or "").strip().lower()[:200]

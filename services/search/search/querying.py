@@ -11,6 +11,7 @@ from typing import Any
 from .domain import analysis
 from .domain.products import ProductDoc, category_paths
 from .domain.query import Filters, SearchPlan, SearchRequest, build_text_plan
+from .domain.synonyms import BUILT_IN_SYNONYMS, Synonyms
 from .ports import BackendResult, SearchBackend
 from .vendor_directory import VendorDirectory
 
@@ -18,8 +19,14 @@ MAX_SUGGESTIONS = 20
 DISTANCE_GROUP = 8  # shops counted at once when sorting by distance (the group doubles while the page needs more)
 
 
-def plan_for(request: SearchRequest, backend: SearchBackend, vendors: VendorDirectory, now: datetime) -> SearchPlan:
-    groups, minimum, gtin, phrase = build_text_plan(request.q, backend)
+def plan_for(
+    request: SearchRequest,
+    backend: SearchBackend,
+    vendors: VendorDirectory,
+    now: datetime,
+    synonyms: Synonyms = BUILT_IN_SYNONYMS,
+) -> SearchPlan:
+    groups, minimum, gtin, phrase = build_text_plan(request.q, backend, synonyms)
     return SearchPlan(
         groups=groups,
         minimum_match=minimum,
@@ -41,14 +48,18 @@ def plan_for(request: SearchRequest, backend: SearchBackend, vendors: VendorDire
 
 
 def search(
-    raw_query: Any, backend: SearchBackend, vendors: VendorDirectory, now: datetime | None = None
+    raw_query: Any,
+    backend: SearchBackend,
+    vendors: VendorDirectory,
+    now: datetime | None = None,
+    synonyms: Synonyms = BUILT_IN_SYNONYMS,
 ) -> dict[str, Any]:
     """Answer a ``search(query)`` RPC. Raises InvalidInput for a bad query; an empty query matches nothing."""
     request = SearchRequest.parse(raw_query)
     now = now or datetime.now(UTC)
     if not request.q and not (request.category or request.vendor_id):
         return _empty(request)
-    plan = plan_for(request, backend, vendors, now)
+    plan = plan_for(request, backend, vendors, now, synonyms)
     if request.q and plan.matches_everything:
         return _empty(request)  # only stop words or punctuation: nothing to look for
     if plan.filters.vendor_ids is not None and not plan.filters.vendor_ids:

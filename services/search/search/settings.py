@@ -26,3 +26,5 @@ class SearchSettings(ServiceSettings):
     SEARCH_REBUILD_MEMORY_MB = fields.Integer(load_default=600, validate=Range(min=50, max=4000))
     # how often an index started afresh (a release changed its fields) tries its rebuild from the catalog
     SEARCH_REBUILD_CHECK_SECONDS = fields.Float(load_default=30.0, validate=Range(min=0.05, max=3600))
+    # a region's own synonyms, added to the built-in ones: one group a line, entries separated by commas
+    SEARCH_SYNONYMS_FILE = fields.String(load_default=None, allow_none=True)

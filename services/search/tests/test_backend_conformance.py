@@ -364,3 +364,13 @@ def test_among_equal_offers_nearer_shops_rank_first_by_their_distance_ring(town)
     gaps = [round(a - b, 3) for a, b in zip(scores, scores[1:], strict=False)]
     step = round(0.2 * ranking.IN_STOCK_FACTOR, 3)  # the in-stock factor scales the whole score, boosts included
     assert gaps == [step, step, step]  # 0.6, 0.4, 0.2, 0: the rings' boosts on the same text score
+
+
+def test_a_word_finds_its_synonyms_below_itself(town):
+    for sku, title in (("HO1", "Damen Hoodie, rosé"), ("HO2", "Herren Kapuzenpullover, grau meliert")):
+        town.pipeline.product_upserted(product(town.v("mode"), sku, title, "Mode > Pullover", "39.90"), T0)
+    town.pipeline.flush()
+    assert town.ids(q="hoodie")[:2] == ["HO1", "HO2"], "the word as typed first, then its synonym"
+    assert town.ids(q="kapuzenpullover")[:2] == ["HO2", "HO1"]
+    # a word the index does not hold at all still leads to its synonyms that it does
+    assert set(town.ids(q="kapuzenpulli")) >= {"HO1", "HO2"}

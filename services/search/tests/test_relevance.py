@@ -6,7 +6,7 @@ from search.domain.query import build_text_plan
 from search.evaluate import evaluate
 
 DEMO = Path(__file__).resolve().parents[3] / "demo-data"
-NDCG_FLOOR = 0.905  # reached: 0.9081 (python -m search.evaluate --catalog demo-data)
+NDCG_FLOOR = 0.915  # reached: 0.9180 (python -m search.evaluate --catalog demo-data); 0.9081 before synonyms
 
 
 def test_lindenau_relevance_stays_above_its_floor():

@@ -10,6 +10,7 @@ from typing import Any, Protocol
 from marktplatz_shared.errors import InvalidInput
 
 from . import analysis, ranking
+from .synonyms import BUILT_IN_SYNONYMS, Synonyms
 
 MAX_QUERY_LENGTH = 200
 MAX_QUERY_WORDS = 12
@@ -212,12 +213,16 @@ class SearchPlan:
         return replace(self, groups=groups)
 
 
-def build_text_plan(q: str, vocabulary: Vocabulary) -> tuple[tuple[TermGroup, ...], int, str | None, tuple[str, ...]]:
+def build_text_plan(
+    q: str, vocabulary: Vocabulary, synonyms: Synonyms = BUILT_IN_SYNONYMS
+) -> tuple[tuple[TermGroup, ...], int, str | None, tuple[str, ...]]:
     """Analyse the query text into term groups, the number that must match, a GTIN and the phrase.
 
     A long, natural-language query is read as a head and its qualifiers: the words before the first stop
     word ("wasserdichte fahrradtasche" of "... für den gepäckträger") must match, the words after it only
-    add to the score. A word negated by "nicht", "ohne" or "kein" is not looked for at all.
+    add to the score. A word negated by "nicht", "ohne" or "kein" is not looked for at all. A word's
+    synonyms that the index knows stand in for it ("hoodie": "kapuzenpullover"); a word with some is taken
+    as meant, not corrected as a typo.
     """
     q = q.strip()
     if GTIN.match(q):
@@ -228,6 +233,7 @@ def build_text_plan(q: str, vocabulary: Vocabulary) -> tuple[tuple[TermGroup, ..
     groups = []
     for word, s, opt in zip(qwords, qstems, optional, strict=True):
         alternatives, parts = _compound_alternatives(word, vocabulary)
+        alternatives.extend(_synonym_alternatives(s, synonyms, vocabulary))
         if s not in known and not alternatives:
             alternatives.extend(_typo_alternatives(word, s, vocabulary))
         groups.append(TermGroup(word, s, tuple(alternatives), opt, parts))
@@ -268,6 +274,15 @@ def _compound_alternatives(word: str, vocabulary: Vocabulary) -> tuple[list[Alte
         if head in known and tail in known:
             return [Alternative((head, tail), ranking.COMPOUND_SPLIT_WEIGHT)], parts
     return [], parts
+
+
+def _synonym_alternatives(stem: str, synonyms: Synonyms, vocabulary: Vocabulary) -> list[Alternative]:
+    """The stem's synonyms whose every word the index knows (one it does not know could match nothing)."""
+    entries = synonyms.of(stem)
+    if not entries:
+        return []
+    known = vocabulary.known({s for entry in entries for s in entry})
+    return [Alternative(entry, ranking.SYNONYM_WEIGHT) for entry in entries if known.issuperset(entry)]
 
 
 def _typo_alternatives(word: str, stem: str, vocabulary: Vocabulary) -> list[Alternative]:

@@ -11,6 +11,7 @@ DISTANCE_RINGS: tuple[tuple[float, float], ...] = ((1.0, 0.6), (3.0, 0.4), (10.0
 PHRASE_BOOST = 2.0  # query words next to each other in the title
 PHRASE_SLOP = 1
 COMPOUND_SPLIT_WEIGHT = 0.8  # "regenjacke" meeting "Regen" and "Jacke" as separate words
+SYNONYM_WEIGHT = 0.8  # another word for the same thing ("kapuzenpullover" for "hoodie")
 COMPOUND_PART_WEIGHT = 0.3  # one part standing for a compound, when the words as typed found nothing
 QUALIFIER_WEIGHT = 0.5  # an optional qualifier of a long query ("... mit usb") counts this much of a head word
 MAX_TYPO_EXPANSIONS = 3
