@@ -16,16 +16,20 @@ import argparse
 import json
 import os
 import sys
+import time
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
-from amqp.exceptions import NotFound
+from amqp.exceptions import InternalError, NotFound
 from kombu import Connection, Producer
 
 from . import config as cfg
 from .broker import dead_letter_queue, redeliver_exchange
 
 PEEK_LIMIT = 10_000
+#: a quorum queue whose process is still starting (just declared, or the broker just restarted) refuses a
+#: basic.get with INTERNAL_ERROR "noproc" for a moment; listing and replay try again for this long
+QUEUE_START_WAIT = 5.0
 
 
 @dataclass
@@ -73,7 +77,23 @@ def _peek(channel, queue_name: str, limit: int):
     return messages
 
 
+def while_queue_starts(attempt, wait: float | None = None):
+    """``attempt()``, tried again while the broker says the queue's process is not up yet ("noproc")."""
+    deadline = time.monotonic() + (QUEUE_START_WAIT if wait is None else wait)
+    while True:
+        try:
+            return attempt()
+        except InternalError as exc:
+            if "noproc" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.2)
+
+
 def list_dead_letters(amqp_uri: str, service: str, limit: int = 100) -> list[DeadLetter]:
+    return while_queue_starts(lambda: _list(amqp_uri, service, limit))
+
+
+def _list(amqp_uri: str, service: str, limit: int) -> list[DeadLetter]:
     queue = dead_letter_queue(service, {})
     with Connection(amqp_uri) as conn:
         channel = conn.channel()
@@ -84,10 +104,16 @@ def list_dead_letters(amqp_uri: str, service: str, limit: int = 100) -> list[Dea
 
 
 def replay_dead_letters(amqp_uri: str, service: str, message_id: str | None = None) -> int:
-    """Send dead letters (all, or the one with ``message_id``) back to their handlers; return how many."""
+    """Send dead letters (all, or the one with ``message_id``) back to their handlers; return how many.
+    Each is acknowledged once published, so trying again after a "noproc" sends none twice."""
+    replayed = [0]
+    while_queue_starts(lambda: _replay(amqp_uri, service, message_id, replayed))
+    return replayed[0]
+
+
+def _replay(amqp_uri: str, service: str, message_id: str | None, replayed: list[int]) -> None:
     queue = dead_letter_queue(service, {})
     exchange = redeliver_exchange(service)
-    replayed = 0
     with Connection(amqp_uri, transport_options={"confirm_publish": True}) as conn:
         channel = conn.channel()
         producer = Producer(conn.channel())
@@ -117,10 +143,9 @@ def replay_dead_letters(amqp_uri: str, service: str, message_id: str | None = No
                     retry=False,
                 )
                 channel.basic_ack(raw.delivery_tag)
-                replayed += 1
+                replayed[0] += 1
         finally:
             channel.close()
-    return replayed
 
 
 def _wrap(channel, raw):

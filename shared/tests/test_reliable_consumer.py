@@ -254,3 +254,33 @@ def test_the_diagnostics_dump_shows_each_queue_consumer_and_the_stacks(consumer,
     assert "evt-catalog-product_withdrawn--probe.on_product_withdrawn" in state, state
     assert "connected True" in state and "channel open True" in state, state
     assert "--- greenlet" in text and "drain_events" in text
+
+
+def test_listing_dead_letters_waits_while_a_quorum_queue_s_process_starts():
+    """RabbitMQ refuses a basic.get on a quorum queue whose process is not up yet (just declared, or after a
+    restart) with INTERNAL_ERROR "noproc"; the dead-letter tools try again for a moment, other errors at once."""
+    import pytest
+    from amqp.exceptions import InternalError
+
+    from marktplatz_shared.dead_letters import while_queue_starts
+
+    tries = []
+
+    def starting():
+        tries.append(1)
+        if len(tries) < 3:
+            raise InternalError("Basic.get: (541) INTERNAL_ERROR - Cannot get a message from queue: noproc")
+        return ["letter"]
+
+    assert while_queue_starts(starting) == ["letter"] and len(tries) == 3
+    with pytest.raises(InternalError, match="noproc"):
+        while_queue_starts(lambda: (_ for _ in ()).throw(InternalError("noproc")), wait=0.3)
+    tries.clear()
+
+    def broken():
+        tries.append(1)
+        raise InternalError("something else")
+
+    with pytest.raises(InternalError, match="something else"):
+        while_queue_starts(broken)
+    assert len(tries) == 1
