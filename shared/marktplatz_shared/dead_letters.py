@@ -105,7 +105,8 @@ def _list(amqp_uri: str, service: str, limit: int) -> list[DeadLetter]:
 
 def replay_dead_letters(amqp_uri: str, service: str, message_id: str | None = None) -> int:
     """Send dead letters (all, or the one with ``message_id``) back to their handlers; return how many.
-    Each is acknowledged once published, so trying again after a "noproc" sends none twice."""
+    Each is acknowledged right after it is published, so trying again after a "noproc" on fetching the next
+    one sends none of those before it twice."""
     replayed = [0]
     while_queue_starts(lambda: _replay(amqp_uri, service, message_id, replayed))
     return replayed[0]

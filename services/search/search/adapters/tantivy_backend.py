@@ -111,7 +111,6 @@ BOUNDED_FETCH = 256
 #: halves that for the in-stock-and-price filter (1M products, 190k matches: 5.5 -> 3.1 ms).
 STOCKED_PRICE_FIELD = "stocked_price_cents"
 IN_STOCK_OFFSET = 10**12  # above any price in cents (at most 999,999,999.99 EUR)
-PRICE_EDGE_TERMS = True  # a price filter on the facet's edges as one term (False: the range, for comparisons)
 
 
 #: the shop of an offer as a number, for reading the shops of a page of hits from a column
@@ -154,11 +153,10 @@ def price_edge_terms(price: str, available: int) -> list[str]:
 
 def _price_edge_term(price_min: float | None, price_max: float | None, in_stock: bool) -> str | None:
     """The one term standing for a price filter (and on the shelf) whose every bound is an edge; None if any is not."""
-    edges = _EDGE_CENTS
-    lo = "" if price_min is None else edges.get(cents(price_min))
-    hi = "" if price_max is None else edges.get(cents(price_max))
-    if lo is None or hi is None or (lo and hi and cents(price_min) >= cents(price_max)):
-        return None  # not on the edges (or one price only: lo == hi has no term; the range takes it)
+    lo = "" if price_min is None else _EDGE_CENTS.get(cents(price_min))
+    hi = "" if price_max is None else _EDGE_CENTS.get(cents(price_max))
+    if lo is None or hi is None or (lo and lo == hi):
+        return None  # not on the edges, or one price only (no term; the range takes it)
     return ("s" if in_stock else "") + f"{lo}-{hi}"
 
 
@@ -384,7 +382,7 @@ class TantivyBackend:
         if f.vendor_ids is not None:
             clauses.append(self._filter(self._vendors(f.vendor_ids)))
         priced = f.price_min is not None or f.price_max is not None
-        edge = _price_edge_term(f.price_min, f.price_max, f.in_stock) if priced and PRICE_EDGE_TERMS else None
+        edge = _price_edge_term(f.price_min, f.price_max, f.in_stock) if priced else None
         if edge is not None:
             clauses.append(self._filter(Query.term_query(schema, PRICE_EDGE_FIELD, edge)))
         elif f.in_stock and priced:
