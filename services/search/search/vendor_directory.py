@@ -108,18 +108,21 @@ class VendorDirectory:
 class _Position:
     """What one shopper position needs: distances, the ranking rings, the shops nearest first.
 
-    The rings are made at once (every search from a position ranks by them); the distances by shop and the
-    shops nearest first only when asked for (a distance sort, a hit's distance)."""
+    Each is made when first asked for: the rings (a search ranked by relevance from the position), the distances
+    by shop, the shops nearest first (a distance sort)."""
 
     def __init__(self, ids: np.ndarray, km: np.ndarray):
         self._ids, self._km = ids, km
-        rings, taken = [], np.zeros(len(km), dtype=bool)
+
+    @functools.cached_property
+    def rings(self) -> tuple[tuple[frozenset[str], float], ...]:
+        rings, taken = [], np.zeros(len(self._km), dtype=bool)
         for radius, boost in ranking.DISTANCE_RINGS:
-            inside = (km <= radius) & ~taken
+            inside = (self._km <= radius) & ~taken
             taken |= inside
             if inside.any():
-                rings.append((frozenset(ids[inside].tolist()), boost))
-        self.rings = tuple(rings)
+                rings.append((frozenset(self._ids[inside].tolist()), boost))
+        return tuple(rings)
 
     def within(self, max_km: float) -> frozenset[str]:
         return frozenset(self._ids[self._km <= max_km].tolist())

@@ -440,3 +440,49 @@ def test_a_price_filter_on_the_facet_s_edges_finds_what_the_price_range_finds(tm
         assert tried == 2 * (len(PRICE_EDGES) * 2 + len(PRICE_EDGES) * (len(PRICE_EDGES) - 1) // 2)
     finally:
         backend.close()
+
+
+def test_a_few_shops_are_counted_on_the_key_column_as_by_name_and_shops_sharing_a_key_by_name(tmp_path, monkeypatch):
+    """A distance sort counts the matches of its next group of shops; on the shop key column for up to
+    VENDOR_COUNT_BY_KEY shops. Each count must be each shop's number of matching offers, also when two shops of
+    the group have one key (then they are counted by name)."""
+    from search.adapters import tantivy_backend
+
+    rows = list(_rows(900))
+    backend = TantivyBackend(str(tmp_path))
+    try:
+        bulk_load(backend, rows, datetime.now(UTC))
+        by_name = []
+        real_aggregate = backend.gen.searcher.aggregate
+
+        def want(text: str, shops: frozenset[str]) -> dict[str, int]:
+            plan = _page_plan(backend, text, 0, filters=Filters(vendor_ids=shops))
+            return {v: backend.count(replace(plan, filters=Filters(vendor_ids=frozenset({v})))) for v in shops}
+
+        group = frozenset(f"v{i}" for i in (3, 4, 17, 40))
+        for text in ("regenjacke", "modell", "kaffeebecher farbe"):
+            plan = _page_plan(backend, text, 0, filters=Filters(vendor_ids=group))
+            counts = backend.vendor_counts(plan)
+            assert counts == {v: n for v, n in want(text, group).items() if n}, text
+            assert sum(counts.values()) == backend.count(plan) > 0
+
+        class Noting:  # the searcher, noting which column each count aggregates
+            def __getattr__(self, name):
+                return getattr(searcher, name)
+
+            def aggregate(self, query, aggs):
+                if "v" in aggs:  # a shop count, not the total
+                    by_name.append(aggs["v"]["terms"]["field"] == "vendor_id")
+                return real_aggregate(query, aggs)
+
+        searcher = backend.gen.searcher
+        backend.gen.searcher = Noting()
+        plan = _page_plan(backend, "modell", 0, filters=Filters(vendor_ids=group))
+        assert backend.vendor_counts(plan) == want("modell", group)
+        real_key = tantivy_backend.vendor_key
+        monkeypatch.setattr(tantivy_backend, "vendor_key", lambda v: real_key("v4" if v == "v3" else v))
+        assert backend.vendor_counts(plan) == want("modell", group)
+        assert by_name == [False, True], "by key, then by name for two shops with one key"
+        backend.gen.searcher = searcher
+    finally:
+        backend.close()
