@@ -448,8 +448,9 @@ class TantivyBackend:
         searcher = self.gen.searcher
         facets = None
         if plan.facets:
-            matching = self.build_query(plan, with_boosts=False)  # the same documents, nothing to score
-            facets = self._side.submit(lambda: self._facets(searcher, matching, plan))
+            # the facets' query (the same documents, nothing to score) is built on the side thread too: a wide shop
+            # filter's term set takes 0.13 ms to build, which the caller spends on its ranking meanwhile
+            facets = self._side.submit(lambda: self._facets(searcher, self.build_query(plan, with_boosts=False), plan))
         try:
             return self._top_hits(searcher, plan, facets)
         except BaseException:
@@ -878,11 +879,12 @@ def _in_stock(schema) -> Query:
 
 
 def _vendors(schema, vendor_ids) -> Query:
-    """A few shops as term queries (a term set costs a bitset over the whole index), many as a term set."""
-    ids = sorted(vendor_ids)
-    if len(ids) <= FEW_VENDORS:
+    """A few shops as term queries (a term set costs a bitset over the whole index), many as a term set (which
+    tantivy sorts itself: sorting 700 shops first cost 0.09 ms)."""
+    if len(vendor_ids) <= FEW_VENDORS:
+        ids = sorted(vendor_ids)
         return Query.boolean_query([(Occur.Should, Query.term_query(schema, "vendor_id", v)) for v in ids])
-    return Query.term_set_query(schema, "vendor_id", ids)
+    return Query.term_set_query(schema, "vendor_id", list(vendor_ids))
 
 
 __all__ = ["TantivyBackend", "GONE", "LIVE"]
