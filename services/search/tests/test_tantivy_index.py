@@ -486,3 +486,32 @@ def test_a_few_shops_are_counted_on_the_key_column_as_by_name_and_shops_sharing_
         backend.gen.searcher = searcher
     finally:
         backend.close()
+
+
+def test_offers_are_kept_in_category_order_each_category_one_run_and_a_category_filter_finds_the_same(tmp_path):
+    """Each segment keeps its offers ordered by category path, so a category with all below it is one run of
+    documents (what lets a category filter skip the rest), also for offers written after the first load."""
+    from search.adapters.tantivy_backend import _load, category_order
+
+    categories = ["Mode > Herren", "Sport", "Mode", "Mode > Damen > Jacken", "Mode & Accessoires", "Spielwaren > Holz"]
+    rows = [{**row, "category": categories[i % len(categories)]} for i, row in enumerate(_rows(300))]
+    backend = TantivyBackend(str(tmp_path))
+    try:
+        bulk_load(backend, rows[:250], datetime.now(UTC))
+        backend.write([ProductDoc.from_event_data(row, changed_at=1.0) for row in rows[250:]])
+        searcher = backend.gen.searcher
+        every = searcher.search(tantivy.Query.all_query(), 1_000, False).hits
+        by_segment: dict[int, list[tuple[int, str]]] = {}
+        for _score, a in every:
+            by_segment.setdefault(a.segment_ord, []).append((a.doc, _load(searcher.doc(a)).category))
+        for docs in by_segment.values():
+            in_order = [category for _doc, category in sorted(docs)]
+            assert [category_order(c) for c in in_order] == sorted(category_order(c) for c in in_order)
+            for category in ("Mode", "Mode > Herren", "Spielwaren"):  # each category and all below it: one run
+                inside = [i for i, c in enumerate(in_order) if c == category or c.startswith(category + " > ")]
+                assert inside == list(range(inside[0], inside[-1] + 1)) if inside else True, category
+        for category, want in (("Mode", 150), ("Mode > Damen", 50), ("Sport", 50), ("Mode & Accessoires", 50)):
+            plan = SearchPlan(filters=Filters(category=category), limit=300, facets=False)
+            assert backend.execute(plan).total == want, category
+    finally:
+        backend.close()
