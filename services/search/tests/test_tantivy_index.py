@@ -488,10 +488,11 @@ def test_a_few_shops_are_counted_on_the_key_column_as_by_name_and_shops_sharing_
         backend.close()
 
 
-def test_offers_are_kept_in_category_order_each_category_one_run_and_a_category_filter_finds_the_same(tmp_path):
-    """Each segment keeps its offers ordered by category path, so a category with all below it is one run of
-    documents (what lets a category filter skip the rest), also for offers written after the first load."""
-    from search.adapters.tantivy_backend import _load, category_order
+def test_offers_are_kept_in_category_stock_and_price_order_and_filters_on_them_find_the_same(tmp_path):
+    """Each segment keeps its offers ordered by category path, then on the shelf first, then by price bucket, so a
+    category with all below it is one run of documents, and within it the offers on the shelf (what lets a filter
+    skip the rest), also for offers written after the first load."""
+    from search.adapters.tantivy_backend import _load, offer_order
 
     categories = ["Mode > Herren", "Sport", "Mode", "Mode > Damen > Jacken", "Mode & Accessoires", "Spielwaren > Holz"]
     rows = [{**row, "category": categories[i % len(categories)]} for i, row in enumerate(_rows(300))]
@@ -501,17 +502,29 @@ def test_offers_are_kept_in_category_order_each_category_one_run_and_a_category_
         backend.write([ProductDoc.from_event_data(row, changed_at=1.0) for row in rows[250:]])
         searcher = backend.gen.searcher
         every = searcher.search(tantivy.Query.all_query(), 1_000, False).hits
-        by_segment: dict[int, list[tuple[int, str]]] = {}
+        by_segment: dict[int, list[tuple[int, ProductDoc]]] = {}
         for _score, a in every:
-            by_segment.setdefault(a.segment_ord, []).append((a.doc, _load(searcher.doc(a)).category))
+            by_segment.setdefault(a.segment_ord, []).append((a.doc, _load(searcher.doc(a))))
         for docs in by_segment.values():
-            in_order = [category for _doc, category in sorted(docs)]
-            assert [category_order(c) for c in in_order] == sorted(category_order(c) for c in in_order)
+            in_order = [doc for _n, doc in sorted(docs, key=lambda d: d[0])]
+            keys = [offer_order(d.category, float(d.price), d.available) for d in in_order]
+            assert keys == sorted(keys)
             for category in ("Mode", "Mode > Herren", "Spielwaren"):  # each category and all below it: one run
-                inside = [i for i, c in enumerate(in_order) if c == category or c.startswith(category + " > ")]
-                assert inside == list(range(inside[0], inside[-1] + 1)) if inside else True, category
+                inside = [
+                    i
+                    for i, d in enumerate(in_order)
+                    if d.category.startswith(category + " > ") or d.category == category
+                ]
+                assert not inside or inside == list(range(inside[0], inside[-1] + 1)), category
+                shelf = [i for i in inside if in_order[i].available > 0 and in_order[i].category == category]
+                assert not shelf or shelf == list(range(shelf[0], shelf[-1] + 1)), category
         for category, want in (("Mode", 150), ("Mode > Damen", 50), ("Sport", 50), ("Mode & Accessoires", 50)):
             plan = SearchPlan(filters=Filters(category=category), limit=300, facets=False)
             assert backend.execute(plan).total == want, category
+            stocked = sum(
+                1 for r in rows if r["available"] > 0 and (r["category"] + " > ").startswith(category + " > ")
+            )
+            plan = replace(plan, filters=Filters(category=category, in_stock=True))
+            assert backend.execute(plan).total == stocked, category
     finally:
         backend.close()

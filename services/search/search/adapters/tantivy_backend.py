@@ -85,7 +85,7 @@ def build_schema() -> tantivy.Schema:
     sb.add_integer_field(STOCKED_PRICE_FIELD, indexed=False, fast=True)
     sb.add_integer_field(VENDOR_KEY_FIELD, indexed=False, fast=True)
     sb.add_text_field(PRICE_EDGE_FIELD, tokenizer_name="raw", index_option="basic")
-    sb.add_text_field(CATEGORY_ORDER_FIELD, tokenizer_name="raw", fast=True, index_option="basic")
+    sb.add_text_field(OFFER_ORDER_FIELD, tokenizer_name="raw", fast=True, index_option="basic")
     sb.add_bytes_field("doc", stored=True)
     return sb.build()
 
@@ -135,17 +135,20 @@ PRICE_EDGE_FIELD = "price_edges_" + "_".join(f"{edge:g}" for edge in PRICE_EDGES
 _EDGE_CENTS = {Decimal(repr(edge)) * 100: f"{edge:g}" for edge in PRICE_EDGES}  # in ascending order
 
 
-#: the order of the offers in each segment of the index: by category path, its levels joined by a character below
-#: any other, so that a category with everything below it is one run of offers. A category filter then skips the
-#: other categories' runs instead of checking every offer of the words (1M products, "holz spielzeug" in "Mode",
-#: which has none: 10.8 -> 2.3 ms; the bench's category queries p50 2.48 -> 1.60, p99 11.1 -> 3.7 ms; the index
-#: 247 -> 227 MB). Among equal scores, hits come in this order. Sorting is a setting of a new index only: the field
-#: is in the schema, so an index an earlier release wrote, unsorted, is started afresh and rebuilt.
-CATEGORY_ORDER_FIELD = "category_order"
+#: the order of the offers in each segment of the index: by category path (its levels joined by a character below
+#: any other), then on the shelf first, then by price bucket. A category with all below it is one run of offers,
+#: and within it the offers on the shelf, and those in a price range; a filter on them skips the other runs instead
+#: of checking every offer of the words (1M products, "holz spielzeug" in "Mode", which has none: 10.8 -> 2.3 ms;
+#: the bench's category queries p50 2.48 -> 1.60, p99 11.1 -> 3.7 ms). Among equal scores, hits come in this order.
+#: Sorting is a setting of a new index only: the field is in the schema, so an index an earlier release wrote,
+#: unsorted, is started afresh and rebuilt.
+OFFER_ORDER_FIELD = "offer_order"
 
 
-def category_order(category: str) -> str:
-    return "\x01".join(category_paths(category)[-1].split(CATEGORY_SEPARATOR)) if category else ""
+def offer_order(category: str, price: float, available: int) -> str:
+    path = "\x01".join(category_paths(category)[-1].split(CATEGORY_SEPARATOR)) if category else ""
+    bucket, on_shelf = divmod(price_stock_key(price, available), 2)
+    return f"{path}\x02{1 - on_shelf}{bucket}"
 
 
 def cents(amount: str | float) -> Decimal:
@@ -216,7 +219,7 @@ def to_tantivy(doc: ProductDoc) -> tantivy.Document:
             STOCKED_PRICE_FIELD: stocked_price_key(doc.price, doc.available),
             VENDOR_KEY_FIELD: vendor_key(doc.vendor_id),
             PRICE_EDGE_FIELD: price_edge_terms(doc.price, doc.available),
-            CATEGORY_ORDER_FIELD: category_order(doc.category),
+            OFFER_ORDER_FIELD: offer_order(doc.category, float(doc.price), doc.available),
         },
         stock_version=doc.stock_version,
         changed_at=doc.changed_at,
@@ -229,7 +232,7 @@ class _Generation:
     def __init__(self, path: str, schema: tantivy.Schema, threads: int, heap: int = WRITER_HEAP):
         os.makedirs(path, exist_ok=True)
         self.path = path
-        self.index = tantivy.Index(schema, path=path, reuse=True, sort_by_field=CATEGORY_ORDER_FIELD)
+        self.index = tantivy.Index(schema, path=path, reuse=True, sort_by_field=OFFER_ORDER_FIELD)
         self.writer = self.index.writer(heap, threads)
         self.index.reload()
         self.searcher = self.index.searcher()
