@@ -40,16 +40,16 @@ def plan_for(
             price_max=request.price_max,
         ),
         # a distance sort orders by the shops' distances, not by rings (see _by_distance): none are made for it
-        vendor_boosts=vendors.distance_rings(request.lat, request.lon) if ranked_by_rings(request) else (),
+        vendor_boosts=(
+            vendors.distance_rings(request.lat, request.lon)
+            if request.has_position and request.sort != "distance"
+            else ()
+        ),
         sort=request.sort,
         offset=request.offset,
         limit=request.per_page,
         facets=request.facets,
     )
-
-
-def ranked_by_rings(request: SearchRequest) -> bool:
-    return request.has_position and request.sort != "distance"
 
 
 def search(

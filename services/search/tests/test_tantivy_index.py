@@ -483,7 +483,6 @@ def test_a_few_shops_are_counted_on_the_key_column_as_by_name_and_shops_sharing_
         monkeypatch.setattr(tantivy_backend, "vendor_key", lambda v: real_key("v4" if v == "v3" else v))
         assert backend.vendor_counts(plan) == want("modell", group)
         assert by_name == [False, True], "by key, then by name for two shops with one key"
-        backend.gen.searcher = searcher
     finally:
         backend.close()
 

@@ -661,8 +661,8 @@ class TantivyBackend:
                 agg = {"v": {"terms": {"field": VENDOR_KEY_FIELD, "size": max(len(shops), 1)}}}
                 raw = self.gen.searcher.aggregate(query, agg)
                 return {by_key[int(b["key"])]: b["doc_count"] for b in raw["v"]["buckets"]}
-        size = len(plan.filters.vendor_ids) if plan.filters.vendor_ids is not None else 65_000
-        raw = self.gen.searcher.aggregate(query, {"v": {"terms": {"field": "vendor_id", "size": max(size, 1)}}})
+        size = max(len(shops), 1) if shops is not None else 65_000
+        raw = self.gen.searcher.aggregate(query, {"v": {"terms": {"field": "vendor_id", "size": size}}})
         return {b["key"]: b["doc_count"] for b in raw["v"]["buckets"]}
 
     def suggest(self, words: list[str], prefix: str, limit: int) -> list[str]:
