@@ -318,9 +318,12 @@ def test_words_matching_many_offers_ranked_and_bounded_give_the_weighed_pages(tm
     """Words matching many offers are ranked without the in-stock factor, the factor applied to the first hits
     in tantivy's 32-bit arithmetic and checked against a bound; every page, score for score and in the order
     of equal scores, must be tantivy's weighing every match, also where the bound sends the page back."""
+    import dataclasses
+
     from search.adapters import tantivy_backend
 
     monkeypatch.setattr(tantivy_backend, "HEAVY_MATCHES", 1)
+    monkeypatch.setattr(tantivy_backend, "HEAVY_RAREST_WORD", 1)
     outcomes = []
     bounded = tantivy_backend._bounded_page
     monkeypatch.setattr(
@@ -331,7 +334,7 @@ def test_words_matching_many_offers_ranked_and_bounded_give_the_weighed_pages(tm
         bulk_load(backend, _rows(900), datetime.now(UTC))
         for fetch in (256, 40):  # 40: equal scores reach past the first hits, and the bound sends pages back
             monkeypatch.setattr(tantivy_backend, "BOUNDED_FETCH", fetch)
-            for text in ("modell", "farbe", "material", "nummer", "regenjacke farbe", "kaffeebecher"):
+            for text in ("modell", "farbe", "material", "nummer", "modell farbe", "regenjacke farbe", "kaffeebecher"):
                 for page in range(5):
                     plan = _page_plan(backend, text, page, facets=False)
                     result = backend.execute(plan)
@@ -339,6 +342,9 @@ def test_words_matching_many_offers_ranked_and_bounded_give_the_weighed_pages(tm
                     assert [(d.id, score) for d, score in result.hits] == want, (fetch, text, page)
                     assert result.total == total
         assert sum(o is not None for o in outcomes) >= 30, "the one-word pages came from the bounded ranking"
+        both = _page_plan(backend, "modell farbe", 0, facets=False)
+        assert backend._heavy(both), "two words, none with variants, both required"
+        assert not backend._heavy(dataclasses.replace(both, minimum_match=1)), "either word: no bound on the matches"
     finally:
         backend.close()
 

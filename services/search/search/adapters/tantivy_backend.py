@@ -105,6 +105,11 @@ STOCK_FACTOR_F32 = np.float32(np.log2(np.float32(2.0) + np.float32(STOCK_WEIGHT)
 #: first BOUNDED_FETCH hits: tantivy weighing every match costs twice the ranking (1M products, "abus", 190k
 #: matches: 3.2 ms weighed, 1.6 ms ranked and bounded; "kaffee", 41k: 0.71 -> 0.49); below it, weighing is cheaper.
 HEAVY_MATCHES = 20_000
+#: several words, each held by at least this many offers, are ranked the same way. Their matches are at most the
+#: rarest word's offers, often far fewer: at 1M products, pairs whose rarest word 41k-50k offers hold matched
+#: 2k-19k, where the bounded ranking was no faster (0.7-2.5 ms either way); "holz spielzeug" (rarest 100k, 100k
+#: matches) took 3.0 ms weighed, 1.8 ms ranked and bounded.
+HEAVY_RAREST_WORD = 80_000
 BOUNDED_FETCH = 256
 
 
@@ -582,17 +587,22 @@ class TantivyBackend:
         return [hit for _key, hit in ranked[plan.offset : window]], total
 
     def _heavy(self, plan: SearchPlan) -> bool:
-        """Whether the plan is one word, with nothing standing in for it, that at least HEAVY_MATCHES offers hold,
-        and no filter that would leave far fewer: where a bounded ranking beats weighing every match. (Several
-        words, or a word's variants, match far fewer than their counts suggest: there the bound rarely pays.)"""
-        f = plan.filters
-        if plan.gtin is not None or len(plan.groups) != 1 or plan.groups[0].alternatives or plan.groups[0].optional:
+        """Whether the plan's words, with nothing standing in for any, all required, match so many offers that a
+        bounded ranking beats weighing every match: one word that at least HEAVY_MATCHES offers hold, or several
+        each held by at least HEAVY_RAREST_WORD; and no filter that would leave far fewer. (A word's variants
+        match far fewer than their counts suggest: there the bound rarely pays.)"""
+        f, groups = plan.filters, plan.groups
+        if plan.gtin is not None or not groups or plan.minimum_match < len(groups):
+            return False
+        if any(g.alternatives or g.optional for g in groups):
             return False
         if f.category or f.price_min is not None or f.price_max is not None:
             return False
         if f.vendor_ids is not None and len(f.vendor_ids) <= FEW_VENDORS:
             return False
-        return self.gen.searcher.doc_freq(SCORED_FIELD, plan.groups[0].stem) >= HEAVY_MATCHES
+        searcher = self.gen.searcher
+        rarest = min(searcher.doc_freq(SCORED_FIELD, g.stem) for g in groups)
+        return rarest >= (HEAVY_MATCHES if len(groups) == 1 else HEAVY_RAREST_WORD)
 
     def _weighed_top(
         self, searcher, query: Query, offset: int, limit: int, count: bool, weight: str | None, heavy: bool
