@@ -62,13 +62,22 @@ def summary_rows(outcome: Outcome) -> list[tuple[str, str, str, str]]:
         if len(header) < 2:
             continue
 
-        baselines = [f"{cells[0]}: {figure(header, cells)}" for cells in body if BASELINE.search(cells[0])]
+        baselines = [(cells[0], f"{cells[0]}: {figure(header, cells)}") for cells in body if BASELINE.search(cells[0])]
         for cells in body:
             if not BASELINE.search(cells[0]):
-                rows.append((outcome.name, cells[0], figure(header, cells), "<br>".join(baselines) or "-"))
+                own = _baselines_of(cells[0], baselines)
+                rows.append((outcome.name, cells[0], figure(header, cells), "<br>".join(own) or "-"))
     if not outcome.tables:
         rows.append((outcome.name, "(no table)", outcome.status, "-"))
     return rows
+
+
+def _baselines_of(measure: str, baselines: list[tuple[str, str]]) -> list[str]:
+    """The baselines beside a row: those whose name starts like the row's ("1,000,000, text" and "1,000,000, raw
+    tantivy": the same catalogue size), or every one of the table when none does."""
+    scope = measure.split(", ")[0]
+    same = [text for name, text in baselines if name.split(", ")[0] == scope]
+    return same or [text for _name, text in baselines]
 
 
 def machine() -> str:
