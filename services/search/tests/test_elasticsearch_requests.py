@@ -131,3 +131,26 @@ def test_a_live_index_without_a_text_field_of_this_release_gets_it_and_asks_for_
     backend.ensure_index()
     assert backend.client.indices.calls == ["put_index_template", "put_mapping"]
     assert backend.rebuild_reason == "the documents in products have no scored yet"
+
+
+class _Suggesting:
+    """A cluster answering the term suggester as Elasticsearch does: options within max_edits by its own distance."""
+
+    def __init__(self, options):
+        self.options, self.bodies = options, []
+
+    def search(self, index, **body):
+        self.bodies.append(body)
+        return {"suggest": {"typo": [{"text": body["suggest"]["typo"]["text"], "options": self.options}]}}
+
+
+def test_neighbours_from_the_term_suggester_are_the_embedded_backends_within_the_edits_not_the_word_itself():
+    client = _Suggesting([{"text": t, "score": 0.8, "freq": 3} for t in ("schokolad", "schokold", "schoko")])
+    backend = es.ElasticsearchBackend(client, "products")
+    # "schoko" is 2 edits away, "schokold" is the word itself: the embedded backend gives neither at 1 edit
+    assert backend.similar("schokold", 1) == [("schokolad", 1)]
+    assert backend.similar("schokold", 2) == [("schoko", 2), ("schokolad", 1)]
+    term = client.bodies[-1]["suggest"]["typo"]["term"]
+    assert term["min_word_length"] == 3, "a 3-letter word gets neighbours, as in the embedded backend"
+    assert term["max_term_freq"] > 1, "a word in many documents too (above 1: a number of documents)"
+    assert backend.similar("ab", 1) == [] and len(client.bodies) == 2, "2 letters: no request, no neighbours"

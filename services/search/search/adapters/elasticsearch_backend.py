@@ -216,6 +216,13 @@ def known_terms_body(stems: set[str]) -> dict[str, Any]:
     }
 
 
+#: the term suggester's defaults differ from the embedded backend's neighbours (search.adapters.tantivy_backend):
+#: words of fewer than 4 letters get none (min_word_length 4; the embedded backend from 3), and neither does a
+#: word in more than 1 % of the documents (max_term_freq 0.01), which the embedded backend still gives neighbours.
+#: A max_term_freq above 1 is a number of documents: this one is never reached.
+ANY_DOC_FREQ = 2**31 - 1
+
+
 def similar_terms_body(stem: str, max_distance: int) -> dict[str, Any]:
     return {
         "size": 0,
@@ -229,6 +236,8 @@ def similar_terms_body(stem: str, max_distance: int) -> dict[str, Any]:
                     "analyzer": "whitespace",
                     "size": 10,
                     "prefix_length": 1,
+                    "min_word_length": 3,
+                    "max_term_freq": ANY_DOC_FREQ,
                 },
             }
         },
@@ -291,9 +300,12 @@ class ElasticsearchBackend:
     def similar(self, stem: str, max_distance: int) -> list[tuple[str, int]]:
         from ..domain.analysis import edit_distance
 
+        if len(stem) < 3:
+            return []  # as the embedded backend
         found = self.client.search(index=self.alias, **similar_terms_body(stem, max_distance))["suggest"]["typo"]
-        terms = {o["text"] for entry in found for o in entry["options"]}
-        return [(t, edit_distance(stem, t, max_distance)) for t in sorted(terms)]
+        terms = {o["text"] for entry in found for o in entry["options"]} - {stem}
+        pairs = [(t, edit_distance(stem, t, max_distance)) for t in sorted(terms)]
+        return [(t, d) for t, d in pairs if d <= max_distance]  # as the embedded backend: within the edits only
 
     def get(self, ids: Iterable[str]) -> dict[str, ProductDoc]:
         ids = list(ids)
