@@ -154,3 +154,13 @@ def test_neighbours_from_the_term_suggester_are_the_embedded_backends_within_the
     assert term["min_word_length"] == 3, "a 3-letter word gets neighbours, as in the embedded backend"
     assert term["max_term_freq"] > 1, "a word in many documents too (above 1: a number of documents)"
     assert backend.similar("ab", 1) == [] and len(client.bodies) == 2, "2 letters: no request, no neighbours"
+
+
+def test_the_category_facet_counts_the_level_below_the_filter_as_the_embedded_backend_does():
+    def counted(category):
+        plan = SearchPlan(groups=(), minimum_match=0, filters=Filters(category=category), facets=True)
+        return es.facet_aggregations(plan)["category"]["terms"]["field"]
+
+    assert counted(None) == "category_l1"
+    assert counted("Mode") == "category_l2"
+    assert counted("Mode > Damen > Jacken > Regen") == "category_path", "below the deepest level field: all paths"

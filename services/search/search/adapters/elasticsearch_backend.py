@@ -25,7 +25,7 @@ from ..domain.fields import (
     VOCABULARY_FIELD,
     WEIGHTED,
 )
-from ..domain.products import ProductDoc
+from ..domain.products import ProductDoc, category_facet_field
 from ..domain.query import Alternative, SearchPlan, TermGroup
 from ..ports import BackendResult
 
@@ -188,7 +188,8 @@ def facet_aggregations(plan: SearchPlan) -> dict[str, Any]:
     ranges = [{k: v for k, v in (("from", lo), ("to", hi)) if v is not None} for lo, hi in PRICE_RANGES]
     return {
         "vendor": {"terms": {"field": "vendor_id", "size": plan.facet_vendor_size}},
-        "category": {"terms": {"field": "category_path", "size": 500}},
+        # the level the facet shows, as the embedded backend counts it: all paths at once could crowd a level out
+        "category": {"terms": {"field": category_facet_field(plan.filters.category), "size": 500}},
         "price": {"range": {"field": "price", "ranges": ranges}},
         "stock": {"range": {"field": "available", "ranges": [{"to": 1}, {"from": 1}]}},
     }

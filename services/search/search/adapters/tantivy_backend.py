@@ -40,9 +40,8 @@ from ..domain.fields import (
     SUGGEST_FIELD,
     TEXT_FIELDS,
     VOCABULARY_FIELD,
-    category_level_field,
 )
-from ..domain.products import CATEGORY_SEPARATOR, ProductDoc, category_paths
+from ..domain.products import CATEGORY_SEPARATOR, ProductDoc, category_facet_field, category_paths
 from ..domain.query import Alternative, SearchPlan, TermGroup
 from ..ports import BackendResult
 
@@ -639,7 +638,7 @@ class TantivyBackend:
                     "segment_size": _shard_size(plan.facet_vendor_size),
                 }
             },
-            "category": {"terms": {"field": _category_facet_field(plan), "size": FACET_CATEGORY_SIZE}},
+            "category": {"terms": {"field": category_facet_field(plan.filters.category), "size": FACET_CATEGORY_SIZE}},
             "price_stock": {"terms": {"field": PRICE_STOCK_FIELD, "size": 2 * len(PRICE_RANGES)}},
         }
         raw = searcher.aggregate(query, aggs)
@@ -797,12 +796,6 @@ def _shard_size(size: int) -> int:
     the size) cost about 0.8 ms more per query at 1M products and 2,000 shops.
     """
     return int(size * 1.5) + 10
-
-
-def _category_facet_field(plan: SearchPlan) -> str:
-    """The level below the category filtered on (the top level without one) is the one the facet shows."""
-    depth = len(category_paths(plan.filters.category)) if plan.filters.category else 0
-    return category_level_field(depth + 1) or "category_path"
 
 
 def _bounded_page(hits: list, stocked: list, offset: int, window: int, complete: bool) -> list | None:

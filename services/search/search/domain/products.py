@@ -147,6 +147,13 @@ def category_paths(category: str) -> list[str]:
     return [CATEGORY_SEPARATOR.join(levels[: i + 1]) for i in range(len(levels))]
 
 
+def category_facet_field(category: str | None) -> str:
+    """The field the category facet counts: the level below the category filtered on (the top level without
+    one), each offer once; below the deepest level field, every path (the answer keeps the level it shows)."""
+    depth = len(category_paths(category)) if category else 0
+    return category_level_field(depth + 1) or "category_path"
+
+
 @dataclass(frozen=True)
 class StockUpdate:
     vendor_id: str
