@@ -217,3 +217,40 @@ def test_suggest_over_rpc_validates_its_arguments(service, rpc_search):
     with pytest.raises(RemoteError) as refused:
         rpc_search.suggest("fahr", 0)
     assert refused.value.exc_type == "InvalidInput"
+
+
+def test_the_operator_command_rebuilds_shows_stats_and_reports_over_the_broker(
+    service, container_factory, config, rpc_search, capsys
+):
+    import json
+
+    from search import cli
+
+    prefix = f"c{uuid.uuid4().hex[:6]}"
+    STREAM[:] = [{**p, "published": True} for p in products(prefix)]
+    container_factory(FakeCatalog, config).start()
+    broker = ["--amqp-uri", config["AMQP_URI"]]
+
+    assert cli.main([*broker, "rebuild"]) == 0
+    assert json.loads(capsys.readouterr().out)["products"] == len(STREAM)
+    assert rpc_search.search({"q": "fahrradhelm"})["total"] == 2
+    rpc_search.search({"q": "einhornstaubsauger"})
+
+    assert cli.main([*broker, "stats"]) == 0
+    stats = json.loads(capsys.readouterr().out)
+    assert stats["documents"] == len(STREAM) and stats["rebuild_reason"] is None
+
+    assert cli.main([*broker, "report"]) == 0  # the last 7 days
+    report = json.loads(capsys.readouterr().out)
+    assert {"q": "einhornstaubsauger", "count": 1} in report["top_zero_result_queries"]
+    assert {"q": "fahrradhelm", "count": 1} in report["top_queries"]
+
+    assert cli.main([*broker, "report", "--since", "gestern"]) == 1
+    assert "since and until must be ISO 8601 times" in capsys.readouterr().err
+
+
+def test_the_operator_command_says_when_no_search_service_answers(amqp_uri, capsys):
+    from search import cli
+
+    assert cli.main(["--amqp-uri", amqp_uri, "stats"]) == 2  # the tests' own vhost; no service started here
+    assert "no search service is running on this broker" in capsys.readouterr().err
