@@ -1,6 +1,7 @@
 """Cross-service tests: they run the platform as `make up` does, every service its own process.
 
-They import the load generator and the bench report (bench/) from the repository root."""
+They import the load generator, the bench report (bench/) and the platform harness (tests/chaos/platform_run.py)
+from the repository root."""
 
 import sys
 from pathlib import Path

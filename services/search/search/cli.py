@@ -52,6 +52,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _call(amqp_uri: str, call, timeout: float) -> int:
     logging.getLogger("amqp").setLevel(logging.ERROR)  # a late reply as the proxy closes its channel: harmless
+    from kombu.utils.url import maybe_sanitize_url
     from nameko.exceptions import RemoteError, RpcTimeout, UnknownService
     from nameko.standalone.rpc import ClusterRpcProxy
 
@@ -68,19 +69,10 @@ def _call(amqp_uri: str, call, timeout: float) -> int:
         print(f"search did not answer within {timeout:g} s", file=sys.stderr)
         return 2
     except OSError as exc:  # the broker is not reachable
-        print(f"cannot reach the broker at {_without_password(amqp_uri)}: {exc}", file=sys.stderr)
+        print(f"cannot reach the broker at {maybe_sanitize_url(amqp_uri)}: {exc}", file=sys.stderr)
         return 2
     print(json.dumps(answer, ensure_ascii=False, indent=2, default=str))
     return 0
-
-
-def _without_password(uri: str) -> str:
-    from urllib.parse import urlsplit, urlunsplit
-
-    parts = urlsplit(uri)
-    if parts.password is None:
-        return uri
-    return urlunsplit(parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@")))
 
 
 if __name__ == "__main__":

@@ -254,3 +254,12 @@ def test_the_operator_command_says_when_no_search_service_answers(amqp_uri, caps
 
     assert cli.main(["--amqp-uri", amqp_uri, "stats"]) == 2  # the tests' own vhost; no service started here
     assert "no search service is running on this broker" in capsys.readouterr().err
+
+
+def test_the_operator_command_says_when_the_broker_is_unreachable_without_showing_its_password(capsys):
+    from search import cli
+
+    assert cli.main(["--amqp-uri", "amqp://ops:se%40cret@127.0.0.1:1/", "stats"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot reach the broker at amqp://ops:**@127.0.0.1:1/" in err
+    assert "cret" not in err
