@@ -52,14 +52,17 @@ def test_metrics_add_up_the_requests_every_gunicorn_worker_answered(fakes_uri, t
         PROMETHEUS_MULTIPROC_DIR=str(metrics_dir),
     )
     gunicorn = str(Path(sys.executable).parent / "gunicorn")
-    server = subprocess.Popen(
-        [gunicorn, "-c", "python:gateway.gunicorn_conf", "gateway.app:create_app()"],
-        cwd=GATEWAY,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    # the log goes to a file: a pipe nobody reads fills up with access lines (64 KiB, a few hundred requests)
+    # and then blocks every worker that writes one
+    log = tmp_path / "gunicorn.log"
+    with log.open("w") as stderr:
+        server = subprocess.Popen(
+            [gunicorn, "-c", "python:gateway.gunicorn_conf", "gateway.app:create_app()"],
+            cwd=GATEWAY,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -68,7 +71,7 @@ def test_metrics_add_up_the_requests_every_gunicorn_worker_answered(fakes_uri, t
                 get(f"{base}/healthz")
                 break
             except OSError:
-                assert server.poll() is None, server.stderr.read()
+                assert server.poll() is None, log.read_text()
                 assert time.monotonic() < deadline, "gunicorn did not answer within 30 s"
                 time.sleep(0.2)
         sent = 1
