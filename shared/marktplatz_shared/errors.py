@@ -44,3 +44,9 @@ class Conflict(PlatformError):
 
 class Unavailable(PlatformError):
     code = "unavailable"
+
+
+#: the errors that answer a caller (its request was wrong, or a dependency is down), not faults of the service
+#: answering: services declare them as ``@rpc(expected_exceptions=CALLER_ERRORS)``, so that nameko logs them as
+#: warnings, and :class:`marktplatz_shared.logs.JsonFormatter` writes them without a traceback
+CALLER_ERRORS = (NotFound, InvalidInput, Conflict, Unavailable)

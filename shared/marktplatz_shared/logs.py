@@ -25,6 +25,8 @@ from datetime import UTC, datetime
 
 from nameko.extensions import DependencyProvider
 
+from .errors import CALLER_ERRORS
+
 CORRELATION_KEY = "correlation_id"
 _current: contextvars.ContextVar[str | None] = contextvars.ContextVar("correlation_id", default=None)
 
@@ -66,7 +68,12 @@ class JsonFormatter(logging.Formatter):
             "correlation_id": getattr(record, "correlation_id", None) or _current.get(),
         }
         if record.exc_info:
-            entry["exception"] = mask_emails(self.formatException(record.exc_info))
+            error = record.exc_info[1]
+            if isinstance(error, CALLER_ERRORS) and record.levelno < logging.ERROR:
+                # a caller's bad request (nameko's "(expected) error handling worker"): its class, no traceback
+                entry["error"] = type(error).__name__
+            else:
+                entry["exception"] = mask_emails(self.formatException(record.exc_info))
         return json.dumps(entry, ensure_ascii=False)
 
 

@@ -9,6 +9,7 @@ import urllib.request
 from nameko.rpc import rpc
 from nameko.standalone.rpc import ServiceRpcProxy
 
+from marktplatz_shared.errors import CALLER_ERRORS, InvalidInput
 from marktplatz_shared.logs import CorrelationFilter, CorrelationId, JsonFormatter, mask_emails
 from marktplatz_shared.metrics import Metrics
 
@@ -25,9 +26,13 @@ class Observed:
         log.info("echo for anna.schmidt@example.de: %s", text)
         return self.correlation_id
 
-    @rpc
+    @rpc(expected_exceptions=CALLER_ERRORS)
     def fail(self):
         raise ValueError("boom")
+
+    @rpc(expected_exceptions=CALLER_ERRORS)
+    def refuse(self):
+        raise InvalidInput("invalid search query: page: too deep", {"page": ["too deep"]})
 
 
 def free_port():
@@ -77,3 +82,31 @@ def test_the_correlation_id_travels_with_the_rpc_and_lands_in_json_logs(containe
 
 def test_mask_emails_hides_the_local_part():
     assert mask_emails("to anna.schmidt@example.de and b@x.org") == "to a***@example.de and b***@x.org"
+
+
+def test_a_callers_error_is_a_warning_without_traceback_a_fault_an_error_with_one(container_factory, amqp_uri):
+    """A bad request (CALLER_ERRORS) is the caller's answer, not the service's fault: one WARNING line, no
+    traceback, so that log alerts on ERROR fire for faults only."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    containers = logging.getLogger("nameko.containers")
+    containers.addHandler(handler)
+    try:
+        config = {"AMQP_URI": amqp_uri}
+        container_factory(Observed, config).start()
+        with ServiceRpcProxy("observed", config) as observed:
+            for call in (observed.refuse, observed.fail):
+                try:
+                    call()
+                except Exception:  # noqa: BLE001 - the remote errors
+                    pass
+    finally:
+        containers.removeHandler(handler)
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    refused = [line for line in lines if "observed.refuse" in line["message"]]
+    failed = [line for line in lines if "observed.fail" in line["message"]]
+    assert len(refused) == 1 and len(failed) == 1
+    assert refused[0]["level"] == "WARNING" and refused[0]["error"] == "InvalidInput"
+    assert "page: too deep" in refused[0]["message"] and "exception" not in refused[0]
+    assert failed[0]["level"] == "ERROR" and "ValueError: boom" in failed[0]["exception"]

@@ -10,7 +10,7 @@ from nameko.rpc import rpc
 from marktplatz_shared.config import SettingsProvider
 from marktplatz_shared.consumer import PermanentFailure, PublisherUser, reliable_handler
 from marktplatz_shared.db import Database, database_url
-from marktplatz_shared.errors import InvalidInput
+from marktplatz_shared.errors import CALLER_ERRORS, InvalidInput
 from marktplatz_shared.logs import CorrelationId
 from marktplatz_shared.metrics import Metrics
 from marktplatz_shared.outbox import OutboxRelay
@@ -39,67 +39,67 @@ class CatalogService:
     correlation_id = CorrelationId()
     publisher_user = PublisherUser()
 
-    @rpc
+    @rpc(expected_exceptions=CALLER_ERRORS)
     def health(self):
         return {"service": self.name, "status": "ok"}
 
     # --- vendors ---------------------------------------------------------------------------------------
 
-    @rpc
+    @rpc(expected_exceptions=CALLER_ERRORS)
     def register_vendor(self, vendor):
         return handlers.register_vendor(self.db, vendor)
 
-    @rpc
+    @rpc(expected_exceptions=CALLER_ERRORS)
     def update_vendor(self, vendor_id, changes):
         return handlers.update_vendor(self.db, vendor_id, changes)
 
-    @rpc
+    @rpc(expected_exceptions=CALLER_ERRORS)
     def get_vendor(self, vendor_id):
         return handlers.get_vendor(self.db, vendor_id)
 
-    @rpc
+    @rpc(expected_exceptions=CALLER_ERRORS)
     def list_vendors(self, cursor=None, limit=100):
         return handlers.list_vendors(self.db, cursor, limit)
 
     # --- products --------------------------------------------------------------------------------------
 
-    @rpc
+    @rpc(expected_exceptions=CALLER_ERRORS)
     def upsert_product(self, product):
         return handlers.upsert_product(self.db, product)
 
-    @rpc
+    @rpc(expected_exceptions=CALLER_ERRORS)
     def withdraw_product(self, vendor_id, sku):
         return handlers.withdraw_product(self.db, vendor_id, sku)
 
-    @rpc
+    @rpc(expected_exceptions=CALLER_ERRORS)
     def get_product(self, vendor_id, sku):
         return handlers.get_product(self.db, vendor_id, sku)
 
-    @rpc
+    @rpc(expected_exceptions=CALLER_ERRORS)
     def get_offers(self, refs):
         return handlers.get_offers(self.db, refs)
 
-    @rpc
+    @rpc(expected_exceptions=CALLER_ERRORS)
     def list_products(self, vendor_id, cursor=None, limit=100):
         return handlers.list_products(self.db, vendor_id, cursor, limit)
 
-    @rpc
+    @rpc(expected_exceptions=CALLER_ERRORS)
     def stream_published_products(self, cursor=None, limit=500):
         return handlers.stream_published_products(self.db, cursor, limit)
 
     # --- stock -----------------------------------------------------------------------------------------
 
-    @rpc
+    @rpc(expected_exceptions=CALLER_ERRORS)
     def apply_stock_batch(self, vendor_id, mode, lines):
         return handlers.apply_stock_batch(
             self.db, vendor_id, mode, lines, max_lines=self.settings[POS_MAX_BATCH_LINES], source="rpc"
         )
 
-    @rpc
+    @rpc(expected_exceptions=CALLER_ERRORS)
     def stock_freshness(self):
         return handlers.stock_freshness(self.db)
 
-    @rpc
+    @rpc(expected_exceptions=CALLER_ERRORS)
     def rejected_stock_lines(self, vendor_id, limit=100):
         return handlers.rejected_stock_lines(self.db, vendor_id, limit)
 
@@ -125,15 +125,15 @@ class CatalogService:
 
     # --- reservations ----------------------------------------------------------------------------------
 
-    @rpc
+    @rpc(expected_exceptions=CALLER_ERRORS)
     def reserve(self, order_ref, lines, expires_at):
         return handlers.reserve(self.db, order_ref, lines, expires_at)
 
-    @rpc
+    @rpc(expected_exceptions=CALLER_ERRORS)
     def commit_reservation(self, order_ref):
         return handlers.commit_reservation(self.db, order_ref)
 
-    @rpc
+    @rpc(expected_exceptions=CALLER_ERRORS)
     def release_reservation(self, order_ref):
         return handlers.release_reservation(self.db, order_ref)
 
