@@ -6,7 +6,7 @@ SERVICES := catalog search orders notifications
 PACKAGES := shared $(wildcard connectors/*) $(addprefix services/,$(SERVICES)) $(wildcard services/gateway)
 TEST_DIRS := shared $(wildcard connectors/*) $(addprefix services/,$(SERVICES)) $(wildcard services/gateway) tests deploy
 
-.PHONY: install browser broker up down status demo lint test test-chaos bench bench-catalog bench-orders clean
+.PHONY: install browser broker up down status demo lint test test-chaos fuzz bench bench-catalog bench-orders clean
 
 install: $(VENV)/.installed  ## a .venv with the pinned dependencies and every package editable
 
@@ -43,6 +43,10 @@ test: install broker lint  ## ruff, then every suite against the real RabbitMQ (
 	  if [ -f $$d/Makefile ]; then echo "== $$d"; $(MAKE) --no-print-directory -C $$d test VENV=$(VENV); \
 	  elif [ -d $$d/tests ] || [ "$$d" = tests ]; then echo "== $$d"; (cd $$d && $(VENV)/bin/pytest -q $$( [ "$$d" = tests ] && echo . || echo tests)); fi; \
 	done
+
+FUZZ_EXAMPLES ?= 100
+fuzz: install  ## schemathesis against the running platform (make demo first): no 5xx, answers as documented, no ERROR logged
+	@FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) scripts/fuzz.sh
 
 bench: install broker  ## benchmarks, each figure next to a baseline of the same run; report in bench/results/latest.md
 	@$(VENV)/bin/python -W ignore -m bench
