@@ -21,6 +21,7 @@ if ! curl -sf -o /dev/null "$BASE/healthz"; then
 fi
 
 # where each service's log ends now: only what the run adds is checked
+shopt -s nullglob
 declare -A before
 for log in "$VAR"/log/*.log; do before[$log]=$(wc -c <"$log"); done
 
@@ -32,11 +33,11 @@ status=0
 
 errors=0
 for log in "$VAR"/log/*.log; do
-  found=$(tail -c +"$((${before[$log]:-0} + 1))" "$log" | grep -c '"level": "ERROR"' || true)
-  echo "$(basename "$log" .log): $found ERROR lines during the run"
-  if [ "$found" -gt 0 ]; then
+  found=$(tail -c +"$((${before[$log]:-0} + 1))" "$log" | grep '"level": "ERROR"' || true)
+  echo "$(basename "$log" .log): $(printf '%s' "$found" | grep -c . || true) ERROR lines during the run"
+  if [ -n "$found" ]; then
     errors=1
-    tail -c +"$((${before[$log]:-0} + 1))" "$log" | grep '"level": "ERROR"' | head -3 | cut -c1-400
+    printf '%s\n' "$found" | head -3 | cut -c1-400
   fi
 done
 [ "$errors" = 0 ] || status=1

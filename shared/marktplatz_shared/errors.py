@@ -47,6 +47,6 @@ class Unavailable(PlatformError):
 
 
 #: the errors that answer a caller (its request was wrong, or a dependency is down), not faults of the service
-#: answering: services declare them as ``@rpc(expected_exceptions=CALLER_ERRORS)``, so that nameko logs them as
-#: warnings, and :class:`marktplatz_shared.logs.JsonFormatter` writes them without a traceback
+#: answering: nameko logs them as warnings on methods decorated with :func:`marktplatz_shared.rpc.rpc`, and
+#: :class:`marktplatz_shared.logs.JsonFormatter` writes them without a traceback
 CALLER_ERRORS = (NotFound, InvalidInput, Conflict, Unavailable)

@@ -6,12 +6,12 @@ import logging
 import socket
 import urllib.request
 
-from nameko.rpc import rpc
 from nameko.standalone.rpc import ServiceRpcProxy
 
-from marktplatz_shared.errors import CALLER_ERRORS, InvalidInput
+from marktplatz_shared.errors import InvalidInput
 from marktplatz_shared.logs import CorrelationFilter, CorrelationId, JsonFormatter, mask_emails
 from marktplatz_shared.metrics import Metrics
+from marktplatz_shared.rpc import rpc
 
 log = logging.getLogger("probe.observed")
 
@@ -26,11 +26,11 @@ class Observed:
         log.info("echo for anna.schmidt@example.de: %s", text)
         return self.correlation_id
 
-    @rpc(expected_exceptions=CALLER_ERRORS)
+    @rpc
     def fail(self):
         raise ValueError("boom")
 
-    @rpc(expected_exceptions=CALLER_ERRORS)
+    @rpc
     def refuse(self):
         raise InvalidInput("invalid search query: page: too deep", {"page": ["too deep"]})
 

@@ -5,15 +5,14 @@ from __future__ import annotations
 import os
 from datetime import UTC, datetime
 
-from nameko.rpc import rpc
-
 from marktplatz_shared.config import SettingsProvider
 from marktplatz_shared.consumer import PermanentFailure, PublisherUser, reliable_handler
 from marktplatz_shared.db import Database, database_url
-from marktplatz_shared.errors import CALLER_ERRORS, InvalidInput
+from marktplatz_shared.errors import InvalidInput
 from marktplatz_shared.logs import CorrelationId
 from marktplatz_shared.metrics import Metrics
 from marktplatz_shared.outbox import OutboxRelay
+from marktplatz_shared.rpc import rpc
 from marktplatz_shared.timer import every
 
 from . import handlers
@@ -39,67 +38,67 @@ class CatalogService:
     correlation_id = CorrelationId()
     publisher_user = PublisherUser()
 
-    @rpc(expected_exceptions=CALLER_ERRORS)
+    @rpc
     def health(self):
         return {"service": self.name, "status": "ok"}
 
     # --- vendors ---------------------------------------------------------------------------------------
 
-    @rpc(expected_exceptions=CALLER_ERRORS)
+    @rpc
     def register_vendor(self, vendor):
         return handlers.register_vendor(self.db, vendor)
 
-    @rpc(expected_exceptions=CALLER_ERRORS)
+    @rpc
     def update_vendor(self, vendor_id, changes):
         return handlers.update_vendor(self.db, vendor_id, changes)
 
-    @rpc(expected_exceptions=CALLER_ERRORS)
+    @rpc
     def get_vendor(self, vendor_id):
         return handlers.get_vendor(self.db, vendor_id)
 
-    @rpc(expected_exceptions=CALLER_ERRORS)
+    @rpc
     def list_vendors(self, cursor=None, limit=100):
         return handlers.list_vendors(self.db, cursor, limit)
 
     # --- products --------------------------------------------------------------------------------------
 
-    @rpc(expected_exceptions=CALLER_ERRORS)
+    @rpc
     def upsert_product(self, product):
         return handlers.upsert_product(self.db, product)
 
-    @rpc(expected_exceptions=CALLER_ERRORS)
+    @rpc
     def withdraw_product(self, vendor_id, sku):
         return handlers.withdraw_product(self.db, vendor_id, sku)
 
-    @rpc(expected_exceptions=CALLER_ERRORS)
+    @rpc
     def get_product(self, vendor_id, sku):
         return handlers.get_product(self.db, vendor_id, sku)
 
-    @rpc(expected_exceptions=CALLER_ERRORS)
+    @rpc
     def get_offers(self, refs):
         return handlers.get_offers(self.db, refs)
 
-    @rpc(expected_exceptions=CALLER_ERRORS)
+    @rpc
     def list_products(self, vendor_id, cursor=None, limit=100):
         return handlers.list_products(self.db, vendor_id, cursor, limit)
 
-    @rpc(expected_exceptions=CALLER_ERRORS)
+    @rpc
     def stream_published_products(self, cursor=None, limit=500):
         return handlers.stream_published_products(self.db, cursor, limit)
 
     # --- stock -----------------------------------------------------------------------------------------
 
-    @rpc(expected_exceptions=CALLER_ERRORS)
+    @rpc
     def apply_stock_batch(self, vendor_id, mode, lines):
         return handlers.apply_stock_batch(
             self.db, vendor_id, mode, lines, max_lines=self.settings[POS_MAX_BATCH_LINES], source="rpc"
         )
 
-    @rpc(expected_exceptions=CALLER_ERRORS)
+    @rpc
     def stock_freshness(self):
         return handlers.stock_freshness(self.db)
 
-    @rpc(expected_exceptions=CALLER_ERRORS)
+    @rpc
     def rejected_stock_lines(self, vendor_id, limit=100):
         return handlers.rejected_stock_lines(self.db, vendor_id, limit)
 
@@ -125,15 +124,15 @@ class CatalogService:
 
     # --- reservations ----------------------------------------------------------------------------------
 
-    @rpc(expected_exceptions=CALLER_ERRORS)
+    @rpc
     def reserve(self, order_ref, lines, expires_at):
         return handlers.reserve(self.db, order_ref, lines, expires_at)
 
-    @rpc(expected_exceptions=CALLER_ERRORS)
+    @rpc
     def commit_reservation(self, order_ref):
         return handlers.commit_reservation(self.db, order_ref)
 
-    @rpc(expected_exceptions=CALLER_ERRORS)
+    @rpc
     def release_reservation(self, order_ref):
         return handlers.release_reservation(self.db, order_ref)
 

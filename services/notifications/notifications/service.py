@@ -7,14 +7,14 @@ webhook endpoint is retried and dead-lettered on its own and never holds up a sh
 import logging
 import os
 
-from nameko.rpc import RpcProxy, rpc
+from nameko.rpc import RpcProxy
 
 from marktplatz_shared.config import SettingsProvider
 from marktplatz_shared.consumer import reliable_handler
 from marktplatz_shared.db import Database, database_url
-from marktplatz_shared.errors import CALLER_ERRORS
 from marktplatz_shared.logs import CorrelationId
 from marktplatz_shared.metrics import Metrics
+from marktplatz_shared.rpc import rpc
 from marktplatz_shared.timer import every
 
 from . import handlers
@@ -37,15 +37,15 @@ class NotificationsService:
     metrics = Metrics()
     correlation_id = CorrelationId()
 
-    @rpc(expected_exceptions=CALLER_ERRORS)
+    @rpc
     def health(self):
         return {"service": self.name, "status": "ok"}
 
-    @rpc(expected_exceptions=CALLER_ERRORS)
+    @rpc
     def sent_for_order(self, order_id):
         return handlers.sent_for_order(self.db, str(order_id))
 
-    @rpc(expected_exceptions=CALLER_ERRORS)
+    @rpc
     def rotate_webhook_secret(self, vendor_id):
         return handlers.rotate_webhook_secret(self.db, str(vendor_id))
 

@@ -2,15 +2,15 @@
 
 import os
 
-from nameko.rpc import RpcProxy, rpc
+from nameko.rpc import RpcProxy
 
 import marktplatz_shared.consumer  # noqa: F401 - hardens nameko's acks against a broker restart
 from marktplatz_shared.config import SettingsProvider
 from marktplatz_shared.db import Database, database_url
-from marktplatz_shared.errors import CALLER_ERRORS
 from marktplatz_shared.logs import CorrelationId
 from marktplatz_shared.metrics import Metrics
 from marktplatz_shared.outbox import OutboxRelay
+from marktplatz_shared.rpc import rpc
 from marktplatz_shared.timer import every
 
 from .adapters.catalog import CatalogPort
@@ -47,23 +47,23 @@ class OrdersService:
     def health(self):
         return {"service": self.name, "status": "ok"}
 
-    @rpc(expected_exceptions=CALLER_ERRORS)
+    @rpc
     def checkout(self, request, idempotency_key=None):
         return self.orders.checkout(request, idempotency_key)
 
-    @rpc(expected_exceptions=CALLER_ERRORS)
+    @rpc
     def get_order(self, order_id, order_token):
         return self.orders.get_order(order_id, order_token)
 
-    @rpc(expected_exceptions=CALLER_ERRORS)
+    @rpc
     def cancel_by_shopper(self, order_id, order_token, vendor_order_id=None):
         return self.orders.cancel_by_shopper(order_id, order_token, vendor_order_id)
 
-    @rpc(expected_exceptions=CALLER_ERRORS)
+    @rpc
     def list_vendor_orders(self, vendor_id, state=None, cursor=None, limit=50):
         return self.orders.list_vendor_orders(vendor_id, state, cursor, limit)
 
-    @rpc(expected_exceptions=CALLER_ERRORS)
+    @rpc
     def transition(self, vendor_id, vendor_order_id, action, reason=None):
         return self.orders.transition(vendor_id, vendor_order_id, action, reason)
 

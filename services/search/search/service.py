@@ -4,14 +4,15 @@ import logging
 import os
 from datetime import UTC, datetime
 
-from nameko.rpc import RpcProxy, rpc
+from nameko.rpc import RpcProxy
 
 from marktplatz_shared.config import SettingsProvider
 from marktplatz_shared.consumer import reliable_handler
 from marktplatz_shared.db import Database, database_url
-from marktplatz_shared.errors import CALLER_ERRORS, InvalidInput
+from marktplatz_shared.errors import InvalidInput
 from marktplatz_shared.logs import CorrelationId
 from marktplatz_shared.metrics import Metrics
+from marktplatz_shared.rpc import rpc
 from marktplatz_shared.timer import every
 
 from .adapters import tables
@@ -37,17 +38,17 @@ class SearchService:
     metrics = Metrics()
     correlation_id = CorrelationId()
 
-    @rpc(expected_exceptions=CALLER_ERRORS)
+    @rpc
     def health(self):
         return {"service": self.name, "status": "ok"}
 
     # --- shoppers ---------------------------------------------------------------------------------------
 
-    @rpc(expected_exceptions=CALLER_ERRORS)
+    @rpc
     def search(self, query):
         return self.index.search(query)
 
-    @rpc(expected_exceptions=CALLER_ERRORS)
+    @rpc
     def suggest(self, prefix, limit=10):
         from .querying import suggest
 
@@ -55,11 +56,11 @@ class SearchService:
 
     # --- operators --------------------------------------------------------------------------------------
 
-    @rpc(expected_exceptions=CALLER_ERRORS)
+    @rpc
     def stats(self):
         return self.index.stats()
 
-    @rpc(expected_exceptions=CALLER_ERRORS)
+    @rpc
     def query_report(self, since, until, limit=20):
         try:
             start, end = datetime.fromisoformat(since), datetime.fromisoformat(until)
@@ -72,7 +73,7 @@ class SearchService:
         self.index.flush_query_log()
         return tables.query_report(self.index.engine, start, end, limit)
 
-    @rpc(expected_exceptions=CALLER_ERRORS)
+    @rpc
     def rebuild(self):
         """Rebuild the index from catalog's product stream and switch it in; search answers throughout."""
         return self.index.rebuild(self.catalog)
